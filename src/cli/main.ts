@@ -1,0 +1,157 @@
+#!/usr/bin/env node
+/**
+ * The citybrief command line: turns flags into build options, calls the
+ * library, prints progress and errors, and sets the exit code. Nothing else.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { CitybriefError, DataError } from '../errors.js';
+import type { BuildOptions } from '../config.js';
+
+const HELP = {
+  main: `citybrief — printable city briefings from a dataset, Handlebars templates and Vega-Lite charts
+
+Usage: citybrief <command> [options]
+
+Commands:
+  build      build every briefing (PDF and HTML) and out/manifest.json
+  validate   check the dataset and report every problem at once
+
+Run \`citybrief <command> --help\` for a command's options.
+`,
+  build: `Usage: citybrief build [--data PATH] [--templates DIR] [--out DIR] [--city ID ...]
+
+Builds out/<city>/briefing.pdf, out/<city>/briefing.html and out/manifest.json.
+
+Options:
+  --data PATH        dataset.yaml or the folder holding it   (default: data/dataset.yaml)
+  --templates DIR    folder with briefing.hbs, partials/, charts/, theme.css
+                     (default: ./templates, else the bundled templates)
+  --out DIR          output folder                           (default: out)
+  --city ID          build only this city; repeat for several (default: all)
+  --chrome PATH      Chrome or Chromium to print with (also: CITYBRIEF_CHROME)
+  -h, --help         show this help
+
+Exit codes: 0 built, 1 some documents failed, 2 invalid data, templates or usage.
+`,
+  validate: `Usage: citybrief validate [--data PATH] [--templates DIR]
+
+Checks the dataset against its schema and the source text, and prints every
+problem with file, line and field. Writes nothing.
+
+Options:
+  --data PATH        dataset.yaml or the folder holding it   (default: data/dataset.yaml)
+  --templates DIR    templates folder (chart specs are checked against it)
+  -h, --help         show this help
+
+Exit codes: 0 valid, 2 problems found.
+`,
+} as const;
+
+const common = {
+  data: { type: 'string' },
+  templates: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} satisfies ParseArgsConfig['options'];
+
+export interface Io {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+
+const processIo: Io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
+
+/** Run the CLI with `argv` (without node and script); resolves to the exit code. */
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'build':
+        return await buildCommand(rest, io);
+      case 'validate':
+        return await validateCommand(rest, io);
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        io.out(HELP.main);
+        return command === undefined ? 2 : 0;
+      default:
+        io.err(`citybrief: unknown command "${command}".\n\n${HELP.main}`);
+        return 2;
+    }
+  } catch (error) {
+    return report(error, io);
+  }
+}
+
+function parse(args: readonly string[], options: ParseArgsConfig['options'], help: string, io: Io) {
+  try {
+    return parseArgs({ args: [...args], options, allowPositionals: false, strict: true }).values as Record<string, string | string[] | boolean | undefined>;
+  } catch (error) {
+    io.err(`citybrief: ${(error as Error).message}\n\n${help}`);
+    return undefined;
+  }
+}
+
+async function buildCommand(args: readonly string[], io: Io): Promise<number> {
+  const values = parse(args, { ...common, out: { type: 'string' }, city: { type: 'string', multiple: true }, chrome: { type: 'string' } }, HELP.build, io);
+  if (!values) return 2;
+  if (values.help) {
+    io.out(HELP.build);
+    return 0;
+  }
+  const { build } = await import('../pipeline/build.js');
+  const started = Date.now();
+  const options: BuildOptions = {
+    data: values.data as string | undefined,
+    templates: values.templates as string | undefined,
+    out: values.out as string | undefined,
+    cities: values.city as string[] | undefined,
+    chrome: values.chrome as string | undefined,
+    onProgress: (event) => {
+      if (event.type === 'stage') io.err(`· ${event.stage}\n`);
+      else io.err(`  ✓ ${event.path}  (${event.done}/${event.total})\n`);
+    },
+  };
+  const result = await build(options);
+  const pdfs = result.outputs.filter((o) => o.format === 'pdf').length;
+  io.out(`Built ${pdfs} briefing${pdfs === 1 ? '' : 's'} in ${((Date.now() - started) / 1000).toFixed(1)} s → ${result.outDir}\n`);
+  return 0;
+}
+
+async function validateCommand(args: readonly string[], io: Io): Promise<number> {
+  const values = parse(args, common, HELP.validate, io);
+  if (!values) return 2;
+  if (values.help) {
+    io.out(HELP.validate);
+    return 0;
+  }
+  const { validateDataset } = await import('../pipeline/build.js');
+  const valid = await validateDataset({ data: values.data as string | undefined, templates: values.templates as string | undefined });
+  const figures = valid.cities.reduce((n, c) => n + c.figures.length, 0);
+  io.out(`Valid: ${valid.cities.length} cities, ${figures} figures, every source quote found in ${valid.sourceFile}.\n`);
+  return 0;
+}
+
+/** Print an error with its cause chain; return its exit code. */
+function report(error: unknown, io: Io): number {
+  if (error instanceof CitybriefError) {
+    io.err(`citybrief: ${error.message}\n`);
+    let cause = (error as { cause?: unknown }).cause;
+    while (cause instanceof Error && !(error instanceof DataError)) {
+      if (!error.message.includes(cause.message)) io.err(`  caused by: ${cause.message}\n`);
+      cause = (cause as { cause?: unknown }).cause;
+    }
+    return error.exitCode;
+  }
+  io.err(`citybrief: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  return 1;
+}
+
+// Run when executed directly (bin), not when imported by tests.
+const invoked = process.argv[1] ?? '';
+if (/[\\/]cli[\\/]main\.[jt]s$/.test(invoked) || /[\\/]citybrief$/.test(invoked)) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

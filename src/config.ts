@@ -1,0 +1,86 @@
+/**
+ * Options from the CLI or an API caller, the environment and the defaults,
+ * resolved once into a readonly object every stage receives. No stage reads
+ * process.env or process.argv itself.
+ */
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface BuildOptions {
+  /** dataset.yaml, or a folder holding one. Default: ./data/dataset.yaml */
+  data?: string;
+  /** Folder with briefing.hbs, partials/, charts/ and theme.css. Default: ./templates, else the bundled ones. */
+  templates?: string;
+  /** Output folder. Default: ./out */
+  out?: string;
+  /** Build only these city ids. Default: every city in the dataset. */
+  cities?: readonly string[];
+  /** A Chrome/Chromium executable. Default: $CITYBRIEF_CHROME, $PUPPETEER_EXECUTABLE_PATH, the bundled Chromium, then installed browsers. */
+  chrome?: string;
+  /** Working directory relative paths are resolved against. Default: process.cwd() */
+  cwd?: string;
+  /** Environment to read CITYBRIEF_CHROME and PUPPETEER_EXECUTABLE_PATH from. Default: process.env */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Called with progress events; the CLI prints them. */
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+export type ProgressEvent =
+  | { readonly type: 'stage'; readonly stage: string }
+  | { readonly type: 'output'; readonly city: string; readonly path: string; readonly done: number; readonly total: number };
+
+export interface ResolvedConfig {
+  readonly cwd: string;
+  readonly dataFile: string;
+  readonly dataDir: string;
+  readonly templatesDir: string;
+  readonly outDir: string;
+  readonly cities: readonly string[] | undefined;
+  readonly browser: {
+    /** Explicit executable, from options or the environment, tried first. */
+    readonly executablePath: string | undefined;
+    /** Where the explicit path came from, for error messages. */
+    readonly executableFrom: string | undefined;
+  };
+  /** The environment variables stages may consult (browser search paths on Windows). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly onProgress: (event: ProgressEvent) => void;
+}
+
+/** The package's own folder: templates and fonts ship with it. */
+export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export function resolveConfig(options: BuildOptions = {}): ResolvedConfig {
+  const cwd = path.resolve(options.cwd ?? process.cwd());
+  const env = options.env ?? process.env;
+
+  let dataFile = path.resolve(cwd, options.data ?? 'data/dataset.yaml');
+  if (existsSync(dataFile) && statSync(dataFile).isDirectory()) dataFile = path.join(dataFile, 'dataset.yaml');
+
+  const localTemplates = path.resolve(cwd, 'templates');
+  const templatesDir = options.templates
+    ? path.resolve(cwd, options.templates)
+    : existsSync(path.join(localTemplates, 'briefing.hbs'))
+      ? localTemplates
+      : path.join(packageRoot, 'templates');
+
+  const explicit: [string | undefined, string][] = [
+    [options.chrome, 'the chrome option'],
+    [env.CITYBRIEF_CHROME, 'CITYBRIEF_CHROME'],
+    [env.PUPPETEER_EXECUTABLE_PATH, 'PUPPETEER_EXECUTABLE_PATH'],
+  ];
+  const [executablePath, executableFrom] = explicit.find(([value]) => value) ?? [undefined, undefined];
+
+  return Object.freeze({
+    cwd,
+    dataFile,
+    dataDir: path.dirname(dataFile),
+    templatesDir,
+    outDir: path.resolve(cwd, options.out ?? 'out'),
+    cities: options.cities && options.cities.length > 0 ? Object.freeze([...options.cities]) : undefined,
+    browser: Object.freeze({ executablePath, executableFrom }),
+    env: Object.freeze({ PROGRAMFILES: env.PROGRAMFILES, 'PROGRAMFILES(X86)': env['PROGRAMFILES(X86)'], LOCALAPPDATA: env.LOCALAPPDATA }),
+    onProgress: options.onProgress ?? (() => {}),
+  });
+}

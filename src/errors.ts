@@ -1,0 +1,50 @@
+/**
+ * One base class for every error citybrief reports to a user. Each subclass is
+ * one line; the message says what went wrong and what to do. Only the CLI
+ * prints errors, walking the `cause` chain.
+ */
+export class CitybriefError extends Error {
+  /** Process exit code the CLI uses for this error. */
+  readonly exitCode: number = 1;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** One problem in an input file, located as precisely as the file allows. */
+export interface Problem {
+  readonly file: string;
+  readonly line?: number;
+  readonly column?: number;
+  /** Field path inside the file, e.g. `figures[2].value`. */
+  readonly field?: string;
+  readonly message: string;
+}
+
+export function formatProblem(p: Problem): string {
+  const where = [p.file, p.line, p.line !== undefined ? p.column : undefined].filter((x) => x !== undefined).join(':');
+  return `${where}${p.field ? ` ${p.field}` : ''}: ${p.message}`;
+}
+
+/** Bad input data: the exit code is 2 and nothing is written. */
+export class DataError extends CitybriefError {
+  override readonly exitCode = 2;
+  constructor(readonly problems: readonly Problem[], heading?: string) {
+    super([heading ?? `${problems.length} problem${problems.length === 1 ? '' : 's'} in the dataset:`, ...problems.map((p) => `  ${formatProblem(p)}`)].join('\n'));
+  }
+}
+
+/** The command line or options ask for something that cannot be done. */
+export class UsageError extends CitybriefError { override readonly exitCode = 2; }
+/** A template, partial or helper is broken. */
+export class TemplateError extends CitybriefError { override readonly exitCode = 2; }
+/** A chart spec is refused or does not compile. */
+export class ChartError extends CitybriefError { override readonly exitCode = 2; }
+/** No browser could be found or launched. */
+export class BrowserError extends CitybriefError {}
+/** A document could not be printed. */
+export class PrintError extends CitybriefError {}
+/** An output could not be written. */
+export class WriteError extends CitybriefError {}

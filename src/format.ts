@@ -1,0 +1,48 @@
+/**
+ * Number formats for documents and charts, all through Intl so a dataset in
+ * another language gets its own digits, separators and compact units (萬/億,
+ * 万/亿, K/M/B) without code changes.
+ */
+
+const cache = new Map<string, Intl.NumberFormat>();
+function nf(lang: string, options: Intl.NumberFormatOptions): Intl.NumberFormat {
+  const key = `${lang}|${JSON.stringify(options)}`;
+  let f = cache.get(key);
+  if (!f) {
+    f = new Intl.NumberFormat(lang, options);
+    cache.set(key, f);
+  }
+  return f;
+}
+
+/** Every digit, grouped: 80,692. */
+export function exactNumber(value: number, lang: string): string {
+  return nf(lang, { maximumFractionDigits: 20 }).format(value);
+}
+
+/** Compact form as a reader would say it: 8.0692萬, 30.9億. Keeps up to four decimals so it stays exact for the source's own figures. */
+export function compactNumber(value: number, lang: string): string {
+  return nf(lang, { notation: 'compact', maximumFractionDigits: 4 }).format(value);
+}
+
+/** A percentage given in percent units (10.3 → 10.3%); `signed` adds + for growth. */
+export function percent(value: number, lang: string, signed = false): string {
+  return nf(lang, { style: 'percent', maximumFractionDigits: 4, signDisplay: signed ? 'exceptZero' : 'auto' }).format(value / 100);
+}
+
+/** Whether the dataset's language writes units straight after numbers (CJK) or after a space. */
+function joinsUnits(lang: string): boolean {
+  return /^(zh|ja|ko)\b/i.test(lang);
+}
+
+/** A value with its unit: 8.0692萬件, 48.1%, 30.9億元, "2,246 patents". */
+export function withUnit(value: number, unit: string, lang: string, compact = true): string {
+  if (unit === '%') return percent(value, lang);
+  const number = compact ? compactNumber(value, lang) : exactNumber(value, lang);
+  return `${number}${joinsUnits(lang) ? '' : ' '}${unit}`;
+}
+
+/** True when the compact form hides digits, so the exact figure is worth printing beside it. */
+export function compactDiffers(value: number, lang: string): boolean {
+  return compactNumber(value, lang) !== exactNumber(value, lang);
+}

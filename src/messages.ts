@@ -1,0 +1,165 @@
+/**
+ * Every user-facing string: error texts (so tests can assert against them by
+ * reference) and the words printed in documents, per language. A dataset in a
+ * language not listed here gets the English labels.
+ */
+
+export const msg = {
+  unknownCity: (id: string, known: readonly string[]) =>
+    `unknown city id "${id}". Known ids: ${known.join(', ')}. Check --city against the dataset's \`cities\` list.`,
+  noDataset: (path: string) =>
+    `no dataset at ${path}. Pass --data with the path to a dataset.yaml (or the folder holding one).`,
+  unreadable: (path: string, reason: string) => `cannot read ${path}: ${reason}`,
+  yamlSyntax: (reason: string) => `is not valid YAML: ${reason}. Fix the syntax at this position.`,
+  cityFileMissing: (id: string, path: string) =>
+    `lists city "${id}" but ${path} does not exist. Add the file or remove "${id}" from \`cities\`.`,
+  cityIdMismatch: (id: string, file: string) =>
+    `is "${id}" but the file is named ${file}. The id must match the file name.`,
+  duplicateCity: (id: string) => `lists city "${id}" twice. Each city id must be unique.`,
+  duplicateFigure: (id: string) => `figure id "${id}" is used twice in this city. Give each figure its own id.`,
+  unknownMetric: (id: string) => `metric "${id}" is not defined. Add it under \`metrics\` in dataset.yaml.`,
+  unknownFigure: (id: string) => `figure "${id}" does not exist in this city. Use the id of one of its figures.`,
+  missingName: (lang: string) => `needs a name in the dataset's language (${lang}).`,
+  sourceNotFound: (file: string) =>
+    `is not found verbatim in ${file}. Quote the source exactly (same characters and punctuation).`,
+  mixedUnits: (units: readonly string[]) => `mixes units (${units.join(', ')}). A chart compares figures of one unit.`,
+  unknownChartSpec: (spec: string, dir: string) =>
+    `chart spec "${spec}" does not exist: add ${dir}/${spec}.vl.json or use one of the specs there.`,
+  chartUrl: (file: string, at: string) =>
+    `${file}: ${at} loads data from a URL or file. Chart data must be inline: remove "url" and let citybrief supply the values.`,
+  chartInvalid: (file: string, reason: string) => `${file}: the Vega-Lite spec does not compile: ${reason}`,
+  templateMissing: (path: string) => `template ${path} does not exist. Pass --templates with a folder holding briefing.hbs.`,
+  templateInvalid: (file: string, reason: string) => `${file}: ${reason}`,
+  noBrowser: (tried: readonly string[]) =>
+    [
+      'no browser could be launched. Tried:',
+      ...tried.map((t) => `  - ${t}`),
+      'Set CITYBRIEF_CHROME to the path of a Chrome or Chromium executable (or reinstall with `npm ci` to get the bundled one).',
+    ].join('\n'),
+  printFailed: (city: string, reason: string) => `could not print the briefing for "${city}": ${reason}`,
+  blockedRequest: (url: string) => `a document asked for ${url}; citybrief loads nothing from outside the build and refused it`,
+} as const;
+
+/** Words printed in documents. */
+export interface Labels {
+  readonly keyFigures: string;
+  readonly charts: string;
+  readonly narrative: string;
+  readonly programmes: string;
+  readonly commentary: string;
+  readonly sources: string;
+  readonly sourceArticle: string;
+  readonly figureSources: string;
+  readonly derivedTag: string;
+  readonly derivedNote: string;
+  readonly over: string;
+  readonly nearly: string;
+  readonly yoy: string;
+  readonly rankPosition: (n: number) => string;
+  readonly rankWithin: (n: number) => string;
+  readonly rankListed: string;
+  readonly rankUnknown: string;
+  readonly unknown: string;
+  readonly noFigures: string;
+  readonly rankingChartNote: string;
+  readonly page: string;
+  readonly of: string;
+  readonly exact: string;
+  readonly period: string;
+  readonly generatedFrom: string;
+  readonly programmeKinds: Readonly<Record<string, string>>;
+}
+
+const zhHant: Labels = {
+  keyFigures: '重點數據',
+  charts: '數據圖表',
+  narrative: '年度工作',
+  programmes: '重點項目與舉措',
+  commentary: '點評',
+  sources: '資料來源',
+  sourceArticle: '原文',
+  figureSources: '數據出處',
+  derivedTag: '推算',
+  derivedNote: '標「推算」者並非原文所載,而是由原文數字計算得出。',
+  over: '逾',
+  nearly: '近',
+  yoy: '同比',
+  rankPosition: (n) => `第${n}位`,
+  rankWithin: (n) => `前${n}位`,
+  rankListed: '上榜',
+  rankUnknown: '未載明',
+  unknown: '未載明',
+  noFigures: '原文未載明本市的量化數據。',
+  rankingChartNote: '僅列原文載明的名次與授權量;「未載明」表示原文沒有提供,不代表為零。',
+  page: '第',
+  of: '頁,共',
+  exact: '精確值',
+  period: '期間',
+  generatedFrom: '本簡報由 citybrief 依據下列原文生成;每個數字皆可追溯至原文語句。',
+  programmeKinds: { programme: '試點項目', award: '獎項', policy: '政策', designation: '稱號', event: '活動' },
+};
+
+const zhHans: Labels = {
+  ...zhHant,
+  keyFigures: '重点数据',
+  charts: '数据图表',
+  narrative: '年度工作',
+  programmes: '重点项目与举措',
+  commentary: '点评',
+  sources: '资料来源',
+  sourceArticle: '原文',
+  figureSources: '数据出处',
+  derivedTag: '推算',
+  derivedNote: '标「推算」者并非原文所载,而是由原文数字计算得出。',
+  over: '逾',
+  nearly: '近',
+  yoy: '同比',
+  rankListed: '上榜',
+  rankUnknown: '未载明',
+  unknown: '未载明',
+  noFigures: '原文未载明本市的量化数据。',
+  rankingChartNote: '仅列原文载明的名次与授权量;「未载明」表示原文没有提供,不代表为零。',
+  page: '第',
+  of: '页,共',
+  exact: '精确值',
+  period: '期间',
+  generatedFrom: '本简报由 citybrief 依据下列原文生成;每个数字皆可追溯至原文语句。',
+  programmeKinds: { programme: '试点项目', award: '奖项', policy: '政策', designation: '称号', event: '活动' },
+};
+
+const en: Labels = {
+  keyFigures: 'Key figures',
+  charts: 'Charts',
+  narrative: 'The year in review',
+  programmes: 'Programmes and initiatives',
+  commentary: 'Commentary',
+  sources: 'Sources',
+  sourceArticle: 'Article',
+  figureSources: 'Where each figure is stated',
+  derivedTag: 'derived',
+  derivedNote: 'Values marked "derived" are not stated in the source; they are computed from figures that are.',
+  over: 'over ',
+  nearly: 'nearly ',
+  yoy: 'YoY',
+  rankPosition: (n) => `No. ${n}`,
+  rankWithin: (n) => `Top ${n}`,
+  rankListed: 'Listed',
+  rankUnknown: 'not stated',
+  unknown: 'not stated',
+  noFigures: 'The source states no figures for this city.',
+  rankingChartNote: 'Only ranks and counts stated in the source are shown; "not stated" means the source gives none, not zero.',
+  page: 'Page',
+  of: 'of',
+  exact: 'exact',
+  period: 'Period',
+  generatedFrom: 'Generated by citybrief from the source below; every number traces to a sentence of it.',
+  programmeKinds: { programme: 'Programme', award: 'Award', policy: 'Policy', designation: 'Designation', event: 'Event' },
+};
+
+const byLang: Record<string, Labels> = { 'zh-hant': zhHant, 'zh-tw': zhHant, 'zh-hk': zhHant, 'zh-hans': zhHans, 'zh-cn': zhHans, zh: zhHans, en };
+
+/** Labels for a BCP 47 tag: exact match, then the language alone, then English. */
+export function labelsFor(lang: string): Labels {
+  const tag = lang.toLowerCase();
+  return byLang[tag] ?? byLang[tag.split('-')[0] ?? ''] ?? en;
+}

@@ -1,0 +1,128 @@
+/**
+ * Stage 4 — charts: Vega-Lite specs from the templates' charts/ folder,
+ * compiled once per build and rendered to SVG in Node with the rows the
+ * context stage prepared. No browser is involved and the print page runs no
+ * script: the SVG is inlined in the HTML.
+ *
+ * Chart data is always inline. A spec that names a URL or file is refused when
+ * it is loaded, and the Vega loader given to every view refuses all I/O.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import * as vega from 'vega';
+import * as vl from 'vega-lite';
+import { ChartError } from '../errors.js';
+import { msg } from '../messages.js';
+import type { FontSet } from '../fonts.js';
+
+/** The named dataset every spec reads: `"data": {"name": "table"}`. */
+export const CHART_DATA = 'table';
+const SPEC_SUFFIX = '.vl.json';
+const THEME_FILE = 'theme.json';
+
+export interface ChartSpecs {
+  readonly dir: string;
+  readonly names: ReadonlySet<string>;
+  /** Render a spec with these rows to an SVG string. */
+  render(name: string, rows: readonly object[]): Promise<string>;
+}
+
+/**
+ * Read and compile every spec in `dir`. Compilation happens once; each render
+ * only creates a view over the already-parsed Vega runtime.
+ */
+export async function loadChartSpecs(dir: string, fonts: FontSet): Promise<ChartSpecs> {
+  useFontMetrics(fonts);
+  const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith(SPEC_SUFFIX)).sort();
+  const themePath = path.join(dir, THEME_FILE);
+  const theme = (await readJson(themePath).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return {};
+    throw e;
+  })) as Record<string, unknown>;
+  refuseUrls(theme, THEME_FILE);
+
+  const runtimes = new Map<string, vega.Runtime>();
+  for (const file of files) {
+    const name = file.slice(0, -SPEC_SUFFIX.length);
+    const spec = (await readJson(path.join(dir, file))) as vl.TopLevelSpec;
+    refuseUrls(spec, file);
+    let compiled: vega.Spec;
+    try {
+      compiled = vl.compile(spec, { config: { ...theme, ...(spec.config ?? {}) } as vl.Config }).spec;
+      runtimes.set(name, vega.parse(compiled));
+    } catch (error) {
+      throw new ChartError(msg.chartInvalid(path.join(dir, file), (error as Error).message), { cause: error });
+    }
+  }
+
+  return {
+    dir,
+    names: new Set(runtimes.keys()),
+    async render(name, rows) {
+      const runtime = runtimes.get(name);
+      if (!runtime) throw new ChartError(msg.unknownChartSpec(name, dir));
+      const view = new vega.View(runtime, { renderer: 'none', loader: refusingLoader });
+      try {
+        view.data(CHART_DATA, rows.map((row) => ({ ...row })));
+        return await view.toSVG();
+      } finally {
+        view.finalize();
+      }
+    },
+  };
+}
+
+async function readJson(file: string): Promise<unknown> {
+  const text = await readFile(file, 'utf8');
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ChartError(msg.chartInvalid(file, (error as Error).message), { cause: error });
+  }
+}
+
+/** Throw if any `url` key appears anywhere in a spec (data, images, projections). */
+export function refuseUrls(spec: unknown, file: string, at = ''): void {
+  if (Array.isArray(spec)) {
+    spec.forEach((item, i) => refuseUrls(item, file, `${at}[${i}]`));
+  } else if (spec && typeof spec === 'object') {
+    for (const [key, value] of Object.entries(spec)) {
+      const here = at ? `${at}.${key}` : key;
+      if (key === 'url') throw new ChartError(msg.chartUrl(file, here));
+      refuseUrls(value, file, here);
+    }
+  }
+}
+
+/** A Vega loader that performs no I/O: charts only ever see inline rows. */
+const refusingLoader = {
+  ...vega.loader(),
+  async load(uri: string) {
+    throw new ChartError(msg.chartUrl('chart', uri));
+  },
+  async sanitize(uri: string) {
+    throw new ChartError(msg.chartUrl('chart', uri));
+  },
+  async http(uri: string) {
+    throw new ChartError(msg.chartUrl('chart', uri));
+  },
+  async file(uri: string) {
+    throw new ChartError(msg.chartUrl('chart', uri));
+  },
+} as unknown as vega.Loader;
+
+/**
+ * Without a canvas, Vega guesses text widths as 0.8 em per character, which is
+ * too narrow for CJK and makes labels overlap or get clipped. Measure with the
+ * bundled font's advance widths instead (the same font the page embeds).
+ */
+function useFontMetrics(fonts: FontSet): void {
+  type Item = { text?: unknown; fontSize?: number; fontWeight?: number | string };
+  // vega re-exports vega-scenegraph's textMetrics at runtime; its typings omit it.
+  const metrics = (vega as unknown as { textMetrics: { width: (item: Item, text?: unknown) => number } }).textMetrics;
+  metrics.width = (item, text) => {
+    const value = text ?? item.text;
+    const str = Array.isArray(value) ? value.join(' ') : value == null ? '' : String(value);
+    return fonts.measure(str, item.fontSize ?? 11, item.fontWeight);
+  };
+}

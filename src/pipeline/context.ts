@@ -1,0 +1,206 @@
+/**
+ * Stage 3 — context: the view model each document is rendered from. Numbers
+ * are formatted here once (compact and exact), ranks and qualifiers turned
+ * into words of the dataset's language, chart rows prepared, and every figure
+ * tied to the source fragment it comes from. Templates only arrange.
+ */
+import path from 'node:path';
+import { compactDiffers, percent, withUnit } from '../format.js';
+import { labelsFor, type Labels } from '../messages.js';
+import type { CityData, FigureData, RankData } from './schema.js';
+import type { Valid } from './validate.js';
+
+export interface FigureView {
+  readonly id: string;
+  readonly label: string;
+  readonly subject: string | undefined;
+  readonly value: number;
+  readonly unit: string;
+  /** Compact, with qualifier and unit: 逾6億元, 8.0692萬件. */
+  readonly display: string;
+  /** Every digit with unit, when the compact form rounds: 80,692件. */
+  readonly exact: string | undefined;
+  /** Signed year-on-year change: +10.3%. */
+  readonly change: string | undefined;
+  readonly period: string;
+  readonly derived: boolean;
+  readonly derivedMethod: string | undefined;
+  readonly derivedFrom: readonly string[];
+  readonly source: string | undefined;
+  /** Footnote number of its source in the document's source list. */
+  readonly note: number | undefined;
+  readonly key: boolean;
+}
+
+export interface ChartView {
+  readonly id: string;
+  readonly spec: string;
+  readonly title: string;
+  readonly note: string | undefined;
+  readonly rows: readonly ChartRow[];
+}
+
+export interface ChartRow {
+  readonly label: string;
+  readonly series: string;
+  readonly group: string;
+  readonly value: number | null;
+  readonly valueText: string;
+  readonly style: 'stated' | 'derived' | 'highlight' | 'unknown';
+  readonly order: number;
+}
+
+export interface CityContext {
+  readonly lang: string;
+  readonly labels: Labels;
+  readonly dataset: {
+    readonly title: string;
+    readonly period: string;
+    readonly source: Valid['dataset']['source'] & { readonly fileName: string; readonly byline: string };
+    readonly ranking: { readonly title: string; readonly metric: string } | undefined;
+  };
+  readonly city: {
+    readonly id: string;
+    readonly name: string;
+    readonly otherNames: readonly string[];
+    readonly headline: readonly string[];
+    readonly narrative: readonly string[];
+    readonly commentary: string | undefined;
+    readonly rank: { readonly text: string; readonly source: string; readonly note: number } | undefined;
+    readonly figures: readonly FigureView[];
+    readonly keyFigures: readonly FigureView[];
+    readonly programmes: readonly { readonly name: string; readonly kind: string; readonly source: string }[];
+    readonly charts: readonly ChartView[];
+    readonly hasDerived: boolean;
+  };
+  /** Source fragments cited in the document, numbered from 1. */
+  readonly notes: readonly { readonly n: number; readonly text: string }[];
+}
+
+export function buildContexts(valid: Valid, only?: readonly string[]): CityContext[] {
+  const { dataset } = valid;
+  const lang = dataset.lang;
+  const labels = labelsFor(lang);
+  const ranking = dataset.ranking;
+  const byline = dataset.source.authors.map((a) => `${a.name}/${a.role}`).join(' ');
+  const shared = {
+    title: dataset.title,
+    period: dataset.period,
+    source: { ...dataset.source, fileName: path.basename(valid.sourceFile), byline },
+    ranking: ranking ? { title: ranking.title, metric: ranking.metric } : undefined,
+  };
+
+  return valid.cities
+    .filter((city) => !only || only.includes(city.id))
+    .map((city) => {
+      const notes: { n: number; text: string }[] = [];
+      const cite = (text: string) => {
+        const found = notes.find((n) => n.text === text);
+        if (found) return found.n;
+        notes.push({ n: notes.length + 1, text });
+        return notes.length;
+      };
+      const rank = city.rank ? { text: rankText(city.rank, labels), source: city.rank.source, note: cite(city.rank.source) } : undefined;
+      const figures = city.figures.map((f) => figureView(f, city, valid, labels, f.source ? cite(f.source) : undefined));
+      const charts: ChartView[] = city.charts.map((chart) => ({
+        id: chart.id,
+        spec: chart.spec,
+        title: chart.title,
+        note: chart.note,
+        rows: chart.figures.map((id, order) => figureRow(figures.find((f) => f.id === id)!, order, labels)),
+      }));
+      if (ranking) charts.push(rankingChart(valid, city, labels, ranking.metric, ranking.title));
+
+      return {
+        lang,
+        labels,
+        dataset: shared,
+        city: {
+          id: city.id,
+          name: city.name[lang] ?? city.id,
+          otherNames: Object.entries(city.name).filter(([l]) => l !== lang).map(([, n]) => n),
+          headline: city.headline,
+          narrative: city.narrative,
+          commentary: city.commentary,
+          rank,
+          figures,
+          keyFigures: figures.filter((f) => f.key),
+          programmes: city.programmes.map((p) => ({ name: p.name, kind: labels.programmeKinds[p.kind] ?? p.kind, source: p.source })),
+          charts,
+          hasDerived: figures.some((f) => f.derived),
+        },
+        notes,
+      };
+    });
+}
+
+export function rankText(rank: RankData, labels: Labels): string {
+  if ('position' in rank) return labels.rankPosition(rank.position);
+  if ('within' in rank) return labels.rankWithin(rank.within);
+  return labels.rankListed;
+}
+
+function figureView(f: FigureData, city: CityData, valid: Valid, labels: Labels, note: number | undefined): FigureView {
+  const lang = valid.dataset.lang;
+  const qualifier = f.qualifier ? labels[f.qualifier] : '';
+  return {
+    id: f.id,
+    label: f.label ?? valid.dataset.metrics[f.metric]?.label ?? f.metric,
+    subject: f.subject,
+    value: f.value,
+    unit: f.unit,
+    display: `${qualifier}${withUnit(f.value, f.unit, lang)}`,
+    exact: f.unit !== '%' && compactDiffers(f.value, lang) ? `${qualifier}${withUnit(f.value, f.unit, lang, false)}` : undefined,
+    change: f.change ? percent(f.change.value, lang, true) : undefined,
+    period: f.period ?? valid.dataset.period,
+    derived: f.derived !== undefined,
+    derivedMethod: f.derived?.method,
+    derivedFrom: (f.derived?.from ?? []).map((id) => city.figures.find((g) => g.id === id)?.label ?? id),
+    source: f.source,
+    note,
+    key: f.key,
+  };
+}
+
+function figureRow(f: FigureView, order: number, labels: Labels): ChartRow {
+  const change = f.change ? `  ${labels.yoy} ${f.change}` : '';
+  const derived = f.derived ? `(${labels.derivedTag})` : '';
+  return {
+    label: f.label,
+    series: f.label,
+    group: f.subject ?? f.period,
+    value: f.value,
+    valueText: `${f.display}${derived}${change}`,
+    style: f.derived ? 'derived' : 'stated',
+    order,
+  };
+}
+
+/**
+ * The cross-city view of the dataset's ranking: stated ranks in order, then
+ * "top N" and "listed" statements, then cities the source gives no rank for.
+ * A count the source does not state is drawn as unknown, never as zero.
+ */
+function rankingChart(valid: Valid, current: CityData, labels: Labels, metric: string, title: string): ChartView {
+  const lang = valid.dataset.lang;
+  const weight = (r: RankData | undefined) =>
+    !r ? 3e9 : 'position' in r ? r.position : 'within' in r ? 1e9 + r.within : 2e9;
+  const rows = valid.cities
+    .map((city, index) => ({ city, index }))
+    .sort((a, b) => weight(a.city.rank) - weight(b.city.rank) || a.index - b.index)
+    .map(({ city }, order): ChartRow => {
+      const figure = city.figures.find((f) => f.metric === metric && !f.derived && (f.period ?? valid.dataset.period) === valid.dataset.period);
+      const name = city.name[lang] ?? city.id;
+      const rank = city.rank ? rankText(city.rank, labels) : labels.rankUnknown;
+      return {
+        label: `${name}  ${rank}`,
+        series: name,
+        group: rank,
+        value: figure ? figure.value : null,
+        valueText: figure ? withUnit(figure.value, figure.unit, lang) : labels.unknown,
+        style: figure ? (city.id === current.id ? 'highlight' : 'stated') : 'unknown',
+        order,
+      };
+    });
+  return { id: 'ranking', spec: 'ranking', title, note: labels.rankingChartNote, rows };
+}

@@ -1,0 +1,134 @@
+/**
+ * Stage 1 — load: read dataset.yaml, the city files it lists and the source
+ * text. YAML is parsed into documents that keep positions, so later stages can
+ * say on which line a field stands. Syntax problems are collected, not thrown
+ * one at a time.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { LineCounter, parseDocument, isMap, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
+import { DataError, type Problem } from '../errors.js';
+import { msg } from '../messages.js';
+import type { ResolvedConfig } from '../config.js';
+
+export interface YamlFile {
+  /** Absolute path. */
+  readonly path: string;
+  /** Path as shown to the user (relative to the working directory). */
+  readonly shown: string;
+  readonly doc: Document;
+  readonly lines: LineCounter;
+  /** The parsed value, or undefined when the file has syntax errors. */
+  readonly value: unknown;
+}
+
+export interface Loaded {
+  readonly dataset: YamlFile;
+  /** City files in the order dataset.yaml lists them (missing ones left out). */
+  readonly cities: readonly YamlFile[];
+  /** The source text figures quote, or undefined when it cannot be read. */
+  readonly sourceText: string | undefined;
+  readonly sourceFile: string | undefined;
+  /** Problems found while reading: missing files, syntax errors. */
+  readonly problems: readonly Problem[];
+}
+
+export async function load(config: ResolvedConfig): Promise<Loaded> {
+  const problems: Problem[] = [];
+  const shown = (p: string) => path.relative(config.cwd, p) || p;
+
+  const datasetText = await readText(config.dataFile).catch((error: NodeJS.ErrnoException) => {
+    throw new DataError([{ file: shown(config.dataFile), message: error.code === 'ENOENT' ? msg.noDataset(shown(config.dataFile)) : msg.unreadable(shown(config.dataFile), error.message) }]);
+  });
+  const dataset = parseYaml(config.dataFile, shown(config.dataFile), datasetText, problems);
+
+  const listed = (dataset.value as { cities?: unknown } | undefined)?.cities;
+  const cityIds = Array.isArray(listed) ? listed.filter((id): id is string => typeof id === 'string') : [];
+  const cities: YamlFile[] = [];
+  await Promise.all(
+    cityIds.map(async (id, index) => {
+      // Only plain ids name files: anything else is reported by validation and never read.
+      if (!/^[a-z0-9][a-z0-9_-]*$/.test(id)) return;
+      const file = path.join(config.dataDir, 'cities', `${id}.yaml`);
+      try {
+        cities[index] = parseYaml(file, shown(file), await readText(file), problems);
+      } catch (error) {
+        const e = error as NodeJS.ErrnoException;
+        problems.push({
+          ...locate(dataset, ['cities', index]),
+          field: `cities[${index}]`,
+          message: e.code === 'ENOENT' ? msg.cityFileMissing(id, shown(file)) : msg.unreadable(shown(file), e.message),
+        });
+      }
+    }),
+  );
+
+  let sourceText: string | undefined;
+  let sourceFile: string | undefined;
+  const sourceRel = (dataset.value as { source?: { file?: unknown } } | undefined)?.source?.file;
+  if (typeof sourceRel === 'string') {
+    sourceFile = path.resolve(config.dataDir, sourceRel);
+    try {
+      sourceText = await readText(sourceFile);
+    } catch (error) {
+      problems.push({ ...locate(dataset, ['source', 'file']), field: 'source.file', message: msg.unreadable(shown(sourceFile), (error as Error).message) });
+    }
+  }
+
+  return { dataset, cities: cities.filter(Boolean), sourceText, sourceFile, problems };
+}
+
+async function readText(file: string): Promise<string> {
+  const text = await readFile(file, 'utf8');
+  // A byte-order mark is harmless; strip it so positions and quotes line up.
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+function parseYaml(file: string, shown: string, text: string, problems: Problem[]): YamlFile {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  for (const error of doc.errors) {
+    const pos = lines.linePos(error.pos[0]);
+    problems.push({ file: shown, line: pos.line, column: pos.col, message: msg.yamlSyntax(error.message.split('\n')[0] ?? error.message) });
+  }
+  let value: unknown;
+  if (doc.errors.length === 0) {
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (error) {
+      problems.push({ file: shown, message: msg.yamlSyntax((error as Error).message) });
+    }
+  }
+  return { path: file, shown, doc, lines, value };
+}
+
+/**
+ * The position of a field path in a YAML file: the deepest node that exists
+ * along the path (a missing field is reported where its parent stands).
+ */
+export function locate(file: YamlFile, fieldPath: readonly PropertyKey[]): { file: string; line?: number; column?: number } {
+  let node: unknown = file.doc.contents;
+  let found: Node | undefined = file.doc.contents ?? undefined;
+  for (const key of fieldPath) {
+    let next: unknown;
+    if (isMap(node)) {
+      const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(key));
+      // Point at the value when there is one, else at the key.
+      next = pair ? (pair.value ?? pair.key) : undefined;
+    } else if (isSeq(node) && typeof key === 'number') {
+      next = node.items[key];
+    }
+    if (!next || typeof next !== 'object' || !('range' in next)) break;
+    node = next;
+    found = next as Node;
+  }
+  const offset = found?.range?.[0];
+  if (offset === undefined) return { file: file.shown };
+  const pos = file.lines.linePos(offset);
+  return { file: file.shown, line: pos.line, column: pos.col };
+}
+
+/** `figures[2].value` from ['figures', 2, 'value']. */
+export function fieldName(fieldPath: readonly PropertyKey[]): string {
+  return fieldPath.map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i === 0 ? '' : '.'}${String(key)}`)).join('');
+}

@@ -1,0 +1,141 @@
+/**
+ * The dataset's shape. `dataset.yaml` describes the dataset (language, source,
+ * metrics, ranking, city order); `cities/<id>.yaml` holds one city each.
+ *
+ * Structural rules live here; rules that span files (a figure's metric exists,
+ * a chart names figures of its own city, ids are unique) live in validate.ts.
+ * Objects are strict so a misspelt field is reported instead of ignored.
+ */
+import { z } from 'zod';
+
+/** Lower-case ASCII id, safe as a file name on every platform. */
+export const Id = z
+  .string()
+  .regex(/^[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?$/, {
+    message: 'must be lower-case ASCII letters, digits, "-" or "_" (at most 64), starting and ending with a letter or digit',
+  });
+
+/** BCP 47 language tag such as zh-Hant, zh-Hans or en. */
+export const LangTag = z.string().regex(/^[a-zA-Z]{2,3}(?:-[a-zA-Z0-9]{2,8})*$/, {
+  message: 'must be a BCP 47 language tag such as zh-Hant, zh-Hans or en',
+});
+
+const Text = z.string().trim().min(1, { message: 'must not be empty' });
+
+/** A fragment of the source text, quoted exactly. */
+const Source = Text;
+
+export const Figure = z
+  .strictObject({
+    /** Unique within the city; charts and derived figures refer to it. */
+    id: Id,
+    /** Shared across cities when the figures mean the same thing. */
+    metric: Id,
+    /** Overrides the metric's label for this figure. */
+    label: Text.optional(),
+    /** Who or what the figure is about when it is not the city itself (e.g. 申報企業). */
+    subject: Text.optional(),
+    value: z.number().finite(),
+    /** As the source writes it: 件, 家, 元, %. Money is stored in whole units (元). */
+    unit: Text,
+    /** "over" for 突破/多, "nearly" for 近. */
+    qualifier: z.enum(['over', 'nearly']).optional(),
+    /** Defaults to the dataset's period. */
+    period: Text.optional(),
+    change: z
+      .strictObject({
+        value: z.number().finite(),
+        unit: z.literal('%'),
+        basis: z.literal('yoy'),
+      })
+      .optional(),
+    /** Shown as a key-figure card. */
+    key: z.boolean().default(false),
+    /** The exact fragment of the source the figure is stated in. */
+    source: Source.optional(),
+    /** A value computed from other figures, never shown as if stated. */
+    derived: z
+      .strictObject({
+        from: z.array(Id).min(1),
+        method: Text,
+      })
+      .optional(),
+  })
+  .superRefine((figure, ctx) => {
+    if (figure.source === undefined && figure.derived === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['source'], message: 'is required: quote the fragment of the source that states this figure, or mark it `derived`' });
+    }
+    if (figure.source !== undefined && figure.derived !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['derived'], message: 'a figure is either stated (`source`) or derived (`derived`), not both' });
+    }
+  });
+
+export const Rank = z.union([
+  z.strictObject({ position: z.number().int().min(1), source: Source }),
+  z.strictObject({ within: z.number().int().min(1), source: Source }),
+  z.strictObject({ listed: z.literal(true), source: Source }),
+]);
+
+export const Programme = z.strictObject({
+  name: Text,
+  kind: z.enum(['programme', 'award', 'policy', 'designation', 'event']),
+  source: Source,
+});
+
+export const ChartRef = z.strictObject({
+  id: Id,
+  /** A spec file in the templates' charts/ folder, without `.vl.json`. */
+  spec: Id,
+  title: Text,
+  figures: z.array(Id).min(1),
+  note: Text.optional(),
+});
+
+export const City = z.strictObject({
+  id: Id,
+  /** Names by language tag; the dataset's language is required. */
+  name: z.record(LangTag, Text),
+  aliases: z.array(Text).default([]),
+  headline: z.array(Text).min(1).max(4),
+  rank: Rank.optional(),
+  figures: z.array(Figure).default([]),
+  programmes: z.array(Programme).default([]),
+  charts: z.array(ChartRef).default([]),
+  narrative: z.array(Text).min(1),
+  commentary: Text.optional(),
+});
+
+export const Metric = z.strictObject({
+  label: Text,
+  description: Text.optional(),
+});
+
+export const Dataset = z.strictObject({
+  title: Text,
+  lang: LangTag,
+  /** The period figures refer to unless they say otherwise. */
+  period: Text,
+  source: z.strictObject({
+    title: Text.optional(),
+    publication: Text,
+    authors: z.array(z.strictObject({ name: Text, role: Text })).default([]),
+    /** The source text, relative to the dataset file. */
+    file: Text,
+    attribution: Text.optional(),
+  }),
+  ranking: z
+    .strictObject({
+      metric: Id,
+      title: Text,
+    })
+    .optional(),
+  cities: z.array(Id).min(1),
+  metrics: z.record(Id, Metric),
+});
+
+export type FigureData = z.infer<typeof Figure>;
+export type RankData = z.infer<typeof Rank>;
+export type ProgrammeData = z.infer<typeof Programme>;
+export type ChartRefData = z.infer<typeof ChartRef>;
+export type CityData = z.infer<typeof City>;
+export type DatasetData = z.infer<typeof Dataset>;
