@@ -23,6 +23,8 @@ const THEME_FILE = 'theme.json';
 export interface ChartSpecs {
   readonly dir: string;
   readonly names: ReadonlySet<string>;
+  /** Vega-Lite's warnings while compiling (e.g. a sort it had to drop), by spec file. */
+  readonly warnings: readonly string[];
   /** Render a spec with these rows to an SVG string. */
   render(name: string, rows: readonly object[]): Promise<string>;
 }
@@ -42,13 +44,14 @@ export async function loadChartSpecs(dir: string, fonts: FontSet): Promise<Chart
   refuseUrls(theme, THEME_FILE);
 
   const runtimes = new Map<string, vega.Runtime>();
+  const warnings: string[] = [];
   for (const file of files) {
     const name = file.slice(0, -SPEC_SUFFIX.length);
     const spec = (await readJson(path.join(dir, file))) as vl.TopLevelSpec;
     refuseUrls(spec, file);
     let compiled: vega.Spec;
     try {
-      compiled = vl.compile(spec, { config: { ...theme, ...(spec.config ?? {}) } as vl.Config }).spec;
+      compiled = vl.compile(spec, { config: { ...theme, ...(spec.config ?? {}) } as vl.Config, logger: collectingLogger(file, warnings) }).spec;
       runtimes.set(name, vega.parse(compiled));
     } catch (error) {
       throw new ChartError(msg.chartInvalid(path.join(dir, file), (error as Error).message), { cause: error });
@@ -58,6 +61,7 @@ export async function loadChartSpecs(dir: string, fonts: FontSet): Promise<Chart
   return {
     dir,
     names: new Set(runtimes.keys()),
+    warnings,
     async render(name, rows) {
       const runtime = runtimes.get(name);
       if (!runtime) throw new ChartError(msg.unknownChartSpec(name, dir));
@@ -70,6 +74,18 @@ export async function loadChartSpecs(dir: string, fonts: FontSet): Promise<Chart
       }
     },
   };
+}
+
+/** Vega-Lite logs to the console by default; keep its warnings with the specs instead. */
+function collectingLogger(file: string, warnings: string[]) {
+  const logger = {
+    level: (() => logger) as unknown,
+    error: (...args: unknown[]) => (warnings.push(`${file}: ${args.join(' ')}`), logger),
+    warn: (...args: unknown[]) => (warnings.push(`${file}: ${args.join(' ')}`), logger),
+    info: () => logger,
+    debug: () => logger,
+  };
+  return logger as unknown as NonNullable<Parameters<typeof vl.compile>[1]>['logger'];
 }
 
 async function readJson(file: string): Promise<unknown> {

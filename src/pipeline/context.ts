@@ -155,7 +155,10 @@ function figureView(f: FigureData, city: CityData, valid: Valid, labels: Labels,
     period: f.period ?? valid.dataset.period,
     derived: f.derived !== undefined,
     derivedMethod: f.derived?.method,
-    derivedFrom: (f.derived?.from ?? []).map((id) => city.figures.find((g) => g.id === id)?.label ?? id),
+    derivedFrom: (f.derived?.from ?? []).map((id) => {
+      const input = city.figures.find((g) => g.id === id);
+      return input ? (input.label ?? valid.dataset.metrics[input.metric]?.label ?? id) : id;
+    }),
     source: f.source,
     note,
     key: f.key,
@@ -163,7 +166,8 @@ function figureView(f: FigureData, city: CityData, valid: Valid, labels: Labels,
 }
 
 function figureRow(f: FigureView, order: number, labels: Labels): ChartRow {
-  const change = f.change ? `  ${labels.yoy} ${f.change}` : '';
+  // The chart caption names the change (e.g. 同比增長); the label carries only the signed value.
+  const change = f.change ? ` (${f.change})` : '';
   const derived = f.derived ? `(${labels.derivedTag})` : '';
   return {
     label: f.label,
