@@ -36,6 +36,8 @@ export interface BuildResult {
   readonly manifest: Manifest;
   /** Cities whose documents could not be printed or written, with the reason. */
   readonly failures: readonly { readonly city: string; readonly error: Error }[];
+  /** URLs documents asked for that were refused (citybrief loads nothing from outside the build). */
+  readonly refused: readonly string[];
 }
 
 /** Some documents failed; the others were written. */
@@ -79,7 +81,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   const documents: PrintDocument[] = [];
   for (const context of contexts) {
     const svgs = new Map<string, string>();
-    for (const chart of context.city.charts) svgs.set(chart.id, await valid.charts.render(chart.spec, chart.rows));
+    for (const chart of context.city.charts) svgs.set(chart.id, await valid.charts.render(chart.spec, chart.rows, `chart-${chart.id}`));
     const { html, fonts: used } = templates.briefing(context, svgs);
     documents.push({ city: context.city.id, path: `${context.city.id}/briefing.html`, html, fonts: used });
   }
@@ -112,7 +114,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
 
   config.onProgress({ type: 'stage', stage: 'write' });
   const manifest = await writeManifest(config.outDir, outputs, true);
-  const result = { outDir: config.outDir, outputs, manifest, failures };
+  const result = { outDir: config.outDir, outputs, manifest, failures, refused: [...printer.refused] };
   if (failures.length > 0) throw new BuildFailedError(result);
   return result;
 }

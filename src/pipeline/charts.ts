@@ -25,8 +25,12 @@ export interface ChartSpecs {
   readonly names: ReadonlySet<string>;
   /** Vega-Lite's warnings while compiling (e.g. a sort it had to drop), by spec file. */
   readonly warnings: readonly string[];
-  /** Render a spec with these rows to an SVG string. */
-  render(name: string, rows: readonly object[]): Promise<string>;
+  /**
+   * Render a spec with these rows to an SVG string. Element ids inside the SVG
+   * (clip paths) start with `idPrefix`, so several charts inline in one page
+   * never share an id and the output does not depend on render order.
+   */
+  render(name: string, rows: readonly object[], idPrefix: string): Promise<string>;
 }
 
 /**
@@ -62,13 +66,15 @@ export async function loadChartSpecs(dir: string, fonts: FontSet): Promise<Chart
     dir,
     names: new Set(runtimes.keys()),
     warnings,
-    async render(name, rows) {
+    async render(name, rows, idPrefix) {
       const runtime = runtimes.get(name);
       if (!runtime) throw new ChartError(msg.unknownChartSpec(name, dir));
+      // Vega numbers clip-path ids from a process-wide counter; restart it so a chart's SVG depends only on its inputs.
+      (vega as unknown as { resetSVGDefIds: () => void }).resetSVGDefIds();
       const view = new vega.View(runtime, { renderer: 'none', loader: refusingLoader });
       try {
         view.data(CHART_DATA, rows.map((row) => ({ ...row })));
-        return await view.toSVG();
+        return scopeIds(await view.toSVG(), idPrefix);
       } finally {
         view.finalize();
       }
@@ -86,6 +92,12 @@ function collectingLogger(file: string, warnings: string[]) {
     debug: () => logger,
   };
   return logger as unknown as NonNullable<Parameters<typeof vl.compile>[1]>['logger'];
+}
+
+function scopeIds(svg: string, prefix: string): string {
+  const ids = new Set([...svg.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]!));
+  if (ids.size === 0) return svg;
+  return svg.replace(/(\sid="|url\(#|href="#)([^")]+)/g, (whole, lead: string, id: string) => (ids.has(id) ? `${lead}${prefix}-${id}` : whole));
 }
 
 async function readJson(file: string): Promise<unknown> {

@@ -1,0 +1,143 @@
+/**
+ * Builds every briefing of the real dataset with a real browser and reads the
+ * PDFs back: content, fonts, page sizes, manifest.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build, type BuildResult } from '../../src/index.js';
+import { compactNumber } from '../../src/format.js';
+import { readPdf, squash, type PdfFacts } from '../helpers/pdf.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const dataset = parse(await readFile(path.join(root, 'data/dataset.yaml'), 'utf8')) as { cities: string[]; lang: string };
+const cities = await Promise.all(
+  dataset.cities.map(async (id) => parse(await readFile(path.join(root, 'data/cities', `${id}.yaml`), 'utf8')) as City),
+);
+
+interface City {
+  id: string;
+  name: Record<string, string>;
+  headline: string[];
+  narrative: string[];
+  commentary?: string;
+  figures?: { id: string; value: number; unit: string; key?: boolean }[];
+}
+
+let out: string;
+let result: BuildResult;
+const pdfs = new Map<string, PdfFacts>();
+
+beforeAll(async () => {
+  out = await mkdtemp(path.join(tmpdir(), 'citybrief-e2e-'));
+  result = await build({ cwd: root, out });
+  for (const city of cities) pdfs.set(city.id, await readPdf(path.join(out, city.id, 'briefing.pdf')));
+});
+
+afterAll(async () => {
+  if (out) await rm(out, { recursive: true, force: true });
+});
+
+describe('a full build of the seed dataset', () => {
+  it('writes a PDF and an HTML file per city and lists them in the manifest', async () => {
+    const manifest = JSON.parse(await readFile(path.join(out, 'manifest.json'), 'utf8')) as { outputs: Record<string, unknown>[] };
+    expect(manifest.outputs).toHaveLength(cities.length * 2);
+    for (const city of cities) {
+      for (const format of ['pdf', 'html']) {
+        const entry = manifest.outputs.find((o) => o.city === city.id && o.format === format);
+        expect(entry, `${city.id} ${format}`).toMatchObject({ kind: 'briefing', lang: dataset.lang, path: `${city.id}/briefing.${format}` });
+        const bytes = await readFile(path.join(out, entry!.path as string));
+        expect(entry!.bytes).toBe(bytes.byteLength);
+        expect(entry!.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+        if (format === 'pdf') expect(entry!.pages).toBe(pdfs.get(city.id)!.pages);
+        else expect(entry!.pages).toBeNull();
+      }
+    }
+  });
+
+  it('prints two or three A4 pages per briefing', () => {
+    for (const city of cities) {
+      const pdf = pdfs.get(city.id)!;
+      expect(pdf.pages, city.id).toBeGreaterThanOrEqual(2);
+      expect(pdf.pages, city.id).toBeLessThanOrEqual(3);
+      for (const size of pdf.sizes) {
+        expect(size.width).toBeCloseTo(595.3, 0);
+        expect(size.height).toBeCloseTo(841.9, 0);
+      }
+    }
+  });
+
+  it("puts each city's name, headline, key figures, narrative and commentary in the PDF text", () => {
+    for (const city of cities) {
+      const text = pdfs.get(city.id)!.text;
+      expect(text).toContain(city.name[dataset.lang]);
+      for (const phrase of city.headline) expect(text).toContain(phrase);
+      for (const figure of (city.figures ?? []).filter((f) => f.key)) {
+        const shown = figure.unit === '%' ? `${figure.value}%` : `${compactNumber(figure.value, dataset.lang)}${figure.unit}`;
+        expect(text, `${city.id} ${figure.id}`).toContain(shown);
+      }
+      for (const paragraph of city.narrative) {
+        // A paragraph may cross a page break, where the footer's text interrupts it.
+        const p = squash(paragraph);
+        expect(text, `${city.id} narrative`).toContain(p.slice(0, 30));
+        expect(text, `${city.id} narrative`).toContain(p.slice(-30));
+      }
+      if (city.commentary) expect(text).toContain(squash(city.commentary).slice(0, 40));
+    }
+  });
+
+  it('numbers its pages', () => {
+    for (const city of cities) {
+      const pdf = pdfs.get(city.id)!;
+      pdf.pageText.forEach((page, i) => expect(page).toContain(`${i + 1}/${pdf.pages}`));
+    }
+  });
+
+  it('embeds the bundled Noto Sans TC as CID TrueType and nothing else', () => {
+    for (const city of cities) {
+      const { fonts } = pdfs.get(city.id)!;
+      expect(fonts.length).toBeGreaterThan(0);
+      for (const font of fonts) {
+        expect(font.baseFont, city.id).toMatch(/^\/[A-Z]{6}\+NotoSansTC/);
+        expect(font.subtype).toBe('/Type0');
+        expect(font.descendant).toBe('/CIDFontType2');
+        expect(font.embedded).toBe(true);
+      }
+    }
+  });
+
+  it('shows ranks the source does not state as unknown, not as zero', () => {
+    const unranked = cities.filter((c) => !('rank' in c));
+    expect(unranked.length).toBeGreaterThan(0);
+    const text = pdfs.get(cities[0]!.id)!.text;
+    for (const city of unranked) expect(text).toContain(`${city.name[dataset.lang]}未載明`);
+  });
+
+  it('refuses nothing because documents ask for nothing outside the build', () => {
+    expect(result.refused).toEqual([]);
+    expect(result.failures).toEqual([]);
+  });
+
+  it('writes HTML that runs no script and loads only its own fonts', async () => {
+    const html = await readFile(path.join(out, cities[0]!.id, 'briefing.html'), 'utf8');
+    expect(html).not.toMatch(/<script/i);
+    const all = [...html.matchAll(/url\(([^)]+)\)/g)].map((m) => m[1]!);
+    // In-document references (chart clip paths) and the bundled fonts, nothing else.
+    for (const url of all) expect(url).toMatch(/^(#chart-[\w-]+|\.\.\/fonts\/[\w.-]+\.woff2)$/);
+    const urls = all.filter((u) => !u.startsWith('#'));
+    expect(urls.length).toBeGreaterThan(0);
+    const fonts = await readdir(path.join(out, 'fonts'));
+    for (const url of urls) expect(fonts).toContain(path.basename(url));
+  });
+
+  it('rebuilding one city keeps the other cities in the manifest', async () => {
+    const before = await readFile(path.join(out, cities[1]!.id, 'briefing.pdf'));
+    const again = await build({ cwd: root, out, cities: [cities[0]!.id] });
+    expect(again.outputs.map((o) => o.city)).toEqual([cities[0]!.id, cities[0]!.id]);
+    expect(again.manifest.outputs).toHaveLength(cities.length * 2);
+    expect(await readFile(path.join(out, cities[1]!.id, 'briefing.pdf'))).toEqual(before);
+  });
+});
