@@ -15,6 +15,10 @@ export const msg = {
     `lists city "${id}" but ${path} does not exist. Add the file or remove "${id}" from \`cities\`.`,
   cityIdMismatch: (id: string, file: string) =>
     `is "${id}" but the file is named ${file}. The id must match the file name.`,
+  required: (expected: string) => `is required: add it (${article(expected)}).`,
+  wrongType: (expected: string, value: unknown) =>
+    `must be ${article(expected)}, not ${value === null ? 'empty' : typeof value === 'string' ? `the text ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}` : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'a mapping' : `${typeof value} ${String(value)}`}.`,
+  unknownField: 'is not a known field: remove it or check its spelling.',
   duplicateCity: (id: string) => `lists city "${id}" twice. Each city id must be unique.`,
   duplicateFigure: (id: string) => `figure id "${id}" is used twice in this city. Give each figure its own id.`,
   unknownMetric: (id: string) => `metric "${id}" is not defined. Add it under \`metrics\` in dataset.yaml.`,
@@ -39,6 +43,11 @@ export const msg = {
   printFailed: (city: string, reason: string) => `could not print the briefing for "${city}": ${reason}`,
   blockedRequest: (url: string) => `a document asked for ${url}; citybrief loads nothing from outside the build and refused it`,
 } as const;
+
+function article(expected: string): string {
+  const words: Record<string, string> = { number: 'a number', string: 'a text', array: 'a list', object: 'a mapping', boolean: 'true or false' };
+  return words[expected] ?? expected;
+}
 
 /** Words printed in documents. */
 export interface Labels {

@@ -3,6 +3,7 @@
  * The citybrief command line: turns flags into build options, calls the
  * library, prints progress and errors, and sets the exit code. Nothing else.
  */
+import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CitybriefError, DataError } from '../errors.js';
 import type { BuildOptions } from '../config.js';
@@ -129,7 +130,8 @@ async function validateCommand(args: readonly string[], io: Io): Promise<number>
   const { validateDataset } = await import('../pipeline/build.js');
   const valid = await validateDataset({ data: values.data as string | undefined, templates: values.templates as string | undefined });
   const figures = valid.cities.reduce((n, c) => n + c.figures.length, 0);
-  io.out(`Valid: ${valid.cities.length} cities, ${figures} figures, every source quote found in ${valid.sourceFile}.\n`);
+  const source = path.relative(process.cwd(), valid.sourceFile) || valid.sourceFile;
+  io.out(`Valid: ${valid.cities.length} cities, ${figures} figures, every source quote found in ${source}.\n`);
   return 0;
 }
 

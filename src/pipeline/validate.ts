@@ -33,6 +33,8 @@ export function validate(loaded: Loaded, options: ValidateOptions): Valid {
   const dataset = check(Dataset, loaded.dataset, problems);
   const cities: CityData[] = [];
   for (const file of loaded.cities) {
+    // Quotes are checked on the raw file, so a city with schema errors still gets them reported.
+    if (loaded.sourceText !== undefined) checkQuotes(file, loaded.sourceText, loaded.sourceFile, at);
     const city = check(City, file, problems);
     if (city) cities.push(city);
     if (!city || !dataset) continue;
@@ -47,7 +49,7 @@ export function validate(loaded: Loaded, options: ValidateOptions): Valid {
       figureIds.set(figure.id, i);
       if (!(figure.metric in dataset.metrics)) at(file, ['figures', i, 'metric'], msg.unknownMetric(figure.metric));
       figure.derived?.from.forEach((id, j) => {
-        if (!figureIds.has(id) && !city.figures.some((f) => f.id === id)) at(file, ['figures', i, 'derived', 'from', j], msg.unknownFigure(id));
+        if (!city.figures.some((f) => f.id === id)) at(file, ['figures', i, 'derived', 'from', j], msg.unknownFigure(id));
       });
     });
 
@@ -61,16 +63,6 @@ export function validate(loaded: Loaded, options: ValidateOptions): Valid {
       });
       if (units.size > 1) at(file, ['charts', i, 'figures'], msg.mixedUnits([...units]));
     });
-
-    if (loaded.sourceText !== undefined) {
-      const sourceName = loaded.sourceFile?.replace(/^.*[\\/]/, '') ?? 'the source';
-      const quoted = (fieldPath: PropertyKey[], quote: string | undefined) => {
-        if (quote !== undefined && !loaded.sourceText!.includes(quote)) at(file, fieldPath, msg.sourceNotFound(sourceName));
-      };
-      if (city.rank) quoted(['rank', 'source'], city.rank.source);
-      city.figures.forEach((f, i) => quoted(['figures', i, 'source'], f.source));
-      city.programmes.forEach((p, i) => quoted(['programmes', i, 'source'], p.source));
-    }
   }
 
   if (dataset) {
@@ -82,8 +74,26 @@ export function validate(loaded: Loaded, options: ValidateOptions): Valid {
     if (dataset.ranking && !(dataset.ranking.metric in dataset.metrics)) at(loaded.dataset, ['ranking', 'metric'], msg.unknownMetric(dataset.ranking.metric));
   }
 
+  // Report in reading order: file by file, top to bottom.
+  const files = [loaded.dataset.shown, ...loaded.cities.map((c) => c.shown)];
+  const rank = (file: string) => (files.indexOf(file) + files.length + 1) % (files.length + 1);
+  problems.sort((a, b) => rank(a.file) - rank(b.file) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
   if (problems.length > 0 || !dataset || loaded.sourceText === undefined || loaded.sourceFile === undefined) throw new DataError(problems);
   return { dataset, cities, sourceText: loaded.sourceText, sourceFile: loaded.sourceFile };
+}
+
+/** Every `source` of a city (rank, figures, programmes) must occur verbatim in the source text. */
+function checkQuotes(file: YamlFile, text: string, sourceFile: string | undefined, at: (file: YamlFile, fieldPath: readonly PropertyKey[], message: string) => void): void {
+  const sourceName = sourceFile?.replace(/^.*[\\/]/, '') ?? 'the source';
+  const raw = (file.value ?? {}) as { rank?: { source?: unknown }; figures?: unknown; programmes?: unknown };
+  const quoted = (fieldPath: PropertyKey[], quote: unknown) => {
+    if (typeof quote === 'string' && quote.trim() && !text.includes(quote)) at(file, fieldPath, msg.sourceNotFound(sourceName));
+  };
+  quoted(['rank', 'source'], raw.rank?.source);
+  for (const list of ['figures', 'programmes'] as const) {
+    const items = raw[list];
+    if (Array.isArray(items)) items.forEach((item: { source?: unknown } | null, i) => quoted([list, i, 'source'], item?.source));
+  }
 }
 
 function check<T extends z.ZodType>(schema: T, file: YamlFile, problems: Problem[]): z.output<T> | undefined {
@@ -94,11 +104,29 @@ function check<T extends z.ZodType>(schema: T, file: YamlFile, problems: Problem
     const fieldPath = issue.path as PropertyKey[];
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
-        problems.push({ ...locate(file, [...fieldPath, key]), field: fieldName([...fieldPath, key]), message: 'is not a known field: remove it or check its spelling' });
+        problems.push({ ...locate(file, [...fieldPath, key]), field: fieldName([...fieldPath, key]), message: msg.unknownField });
       }
       continue;
     }
-    problems.push({ ...locate(file, fieldPath), field: fieldName(fieldPath) || undefined, message: issue.message });
+    problems.push({ ...locate(file, fieldPath), field: fieldName(fieldPath) || undefined, message: describe(issue, valueAt(file.value, fieldPath)) });
   }
   return undefined;
+}
+
+function valueAt(value: unknown, fieldPath: readonly PropertyKey[]): unknown {
+  let current = value;
+  for (const key of fieldPath) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+/** Zod's message, said as what to do: a missing field is required, a wrong type names what was found. */
+function describe(issue: z.core.$ZodIssue, value: unknown): string {
+  if (issue.code === 'invalid_type') {
+    if (value === undefined) return msg.required(issue.expected);
+    return msg.wrongType(issue.expected, value);
+  }
+  return issue.message;
 }

@@ -1,0 +1,363 @@
+/**
+ * citybrief's validation through its public entry points: `validateDataset`
+ * (src/pipeline/build.ts) and the CLI `main` (src/cli/main.ts).
+ *
+ * Each broken dataset is a committed fixture under tests/fixtures/invalid/<case>/
+ * (dataset.yaml, cities/*.yaml, source/article.txt; the defective file starts
+ * with a `# Fixture:` comment saying what is wrong). Expected lines and columns
+ * are looked up in the fixture text, so the assertions say *what* a problem
+ * points at rather than hard-coding numbers.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { main, type Io } from '../../src/cli/main.js';
+import { DataError, type Problem } from '../../src/errors.js';
+import { msg } from '../../src/messages.js';
+import { validateDataset } from '../../src/pipeline/build.js';
+
+const root = path.resolve(fileURLToPath(new URL('../../', import.meta.url)));
+/** Fixtures as shown in problems when `cwd` is the repository root. */
+const FIXTURES = 'tests/fixtures/invalid';
+const fixtureCases = readdirSync(path.join(root, FIXTURES)).sort();
+const chartsDir = path.join(root, 'templates', 'charts');
+
+/** Validate a fixture with cwd = repository root; return the problems of the DataError it must reject with. */
+async function problemsOf(fixture: string): Promise<readonly Problem[]> {
+  const error = await validateDataset({ data: `${FIXTURES}/${fixture}`, cwd: root }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error, `${fixture} should be rejected`).toBeInstanceOf(DataError);
+  return (error as DataError).problems;
+}
+
+/** The file path a problem shows for a fixture file, relative to the repository root. */
+const shown = (fixture: string, file: string) => `${FIXTURES}/${fixture}/${file}`;
+
+/** 1-based line and column of `needle` in a fixture file, outside `#` comment lines; it must occur exactly once. */
+function at(fixture: string, file: string, needle: string): { line: number; column: number } {
+  const raw = readFileSync(path.join(root, FIXTURES, fixture, file), 'utf8');
+  const text = raw.replace(/^#.*$/gm, (comment) => ' '.repeat(comment.length));
+  const index = text.indexOf(needle);
+  if (index === -1 || text.indexOf(needle, index + 1) !== -1) throw new Error(`"${needle}" must occur exactly once in ${fixture}/${file}`);
+  const before = text.slice(0, index).split('\n');
+  return { line: before.length, column: before.at(-1)!.length + 1 };
+}
+
+/** Does `message` have the shape msg.<fn> produces, whatever the variable part? */
+function isMessageOf(message: string, template: (reason: string) => string): boolean {
+  const [prefix = '', suffix = ''] = template('\u0000').split('\u0000');
+  return message.startsWith(prefix) && message.endsWith(suffix) && message.length > prefix.length + suffix.length;
+}
+
+/** `file:line:column field: message`, written out here rather than taken from formatProblem. */
+function cliLine(p: Problem): string {
+  const where = p.line === undefined ? p.file : `${p.file}:${p.line}${p.column === undefined ? '' : `:${p.column}`}`;
+  return `${where}${p.field ? ` ${p.field}` : ''}: ${p.message}`;
+}
+
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: Io = { out: (t) => void (out += t), err: (t) => void (err += t) };
+  const code = await main(argv, io);
+  return { code, out, err };
+}
+
+const temps: string[] = [];
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'citybrief-validate-'));
+  temps.push(dir);
+  return dir;
+}
+afterEach(async () => {
+  await Promise.all(temps.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+// ---------------------------------------------------------------------------
+
+describe('validateDataset on the real dataset', () => {
+  it('accepts data/ and returns the ten cities in dataset order', async () => {
+    const valid = await validateDataset({ data: 'data', cwd: root });
+    expect(valid.cities.map((c) => c.id)).toEqual(['shenzhen', 'hangzhou', 'nanjing', 'guangzhou', 'xian', 'chengdu', 'wuhan', 'ningbo', 'jinan', 'shenyang']);
+    expect(valid.sourceFile).toBe(path.join(root, 'data', 'source', 'article.txt'));
+  });
+});
+
+describe('validateDataset rejects invalid data with located problems', () => {
+  it('a YAML syntax error: line and column point at the offending value', async () => {
+    const problems = await problemsOf('yaml-syntax');
+    expect(problems).toHaveLength(1);
+    const [p] = problems;
+    expect(p).toMatchObject({ file: shown('yaml-syntax', 'cities/alpha.yaml'), ...at('yaml-syntax', 'cities/alpha.yaml', '發明專利: 授權量') });
+    expect(isMessageOf(p!.message, msg.yamlSyntax), p!.message).toBe(true);
+  });
+
+  it('a wrong type: figures[0].value on the line of "many"', async () => {
+    const problems = await problemsOf('wrong-type');
+    expect(problems).toEqual([
+      {
+        file: shown('wrong-type', 'cities/alpha.yaml'),
+        ...at('wrong-type', 'cities/alpha.yaml', '"many"'),
+        field: 'figures[0].value',
+        message: expect.stringMatching(/number/),
+      },
+    ]);
+  });
+
+  it('a missing required field (headline): reported where its parent, the document, starts', async () => {
+    const problems = await problemsOf('missing-field');
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ file: shown('missing-field', 'cities/alpha.yaml'), field: 'headline', ...at('missing-field', 'cities/alpha.yaml', 'id: alpha') });
+  });
+
+  it('an unknown field (typo `vaule`): named, on its line, and the missing `value` too', async () => {
+    const problems = await problemsOf('unknown-field');
+    const file = shown('unknown-field', 'cities/alpha.yaml');
+    expect(problems).toHaveLength(2);
+    expect(problems).toContainEqual(
+      expect.objectContaining({ file, field: 'figures[0].vaule', line: at('unknown-field', 'cities/alpha.yaml', 'vaule: 120').line, message: expect.stringMatching(/not a known field/) }),
+    );
+    expect(problems).toContainEqual(expect.objectContaining({ file, field: 'figures[0].value', line: at('unknown-field', 'cities/alpha.yaml', '- id: grants').line }));
+  });
+
+  it('a duplicate YAML key: points at the second key', async () => {
+    const problems = await problemsOf('duplicate-key');
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ file: shown('duplicate-key', 'cities/alpha.yaml'), ...at('duplicate-key', 'cities/alpha.yaml', 'value: 121') });
+    expect(isMessageOf(problems[0]!.message, msg.yamlSyntax)).toBe(true);
+    expect(problems[0]!.message).toMatch(/unique/i);
+  });
+
+  it('a source quote not in the article: msg.sourceNotFound on the quote', async () => {
+    const problems = await problemsOf('source-not-found');
+    expect(problems).toEqual([
+      {
+        file: shown('source-not-found', 'cities/alpha.yaml'),
+        ...at('source-not-found', 'cities/alpha.yaml', '甲市獲得發明專利121件'),
+        field: 'figures[0].source',
+        message: msg.sourceNotFound('article.txt'),
+      },
+    ]);
+  });
+
+  it('an unknown metric: msg.unknownMetric on the metric', async () => {
+    const problems = await problemsOf('unknown-metric');
+    expect(problems).toEqual([
+      {
+        file: shown('unknown-metric', 'cities/alpha.yaml'),
+        ...at('unknown-metric', 'cities/alpha.yaml', 'invention_patent_grantz'),
+        field: 'figures[0].metric',
+        message: msg.unknownMetric('invention_patent_grantz'),
+      },
+    ]);
+  });
+
+  it('a chart naming a figure that does not exist: msg.unknownFigure on that entry', async () => {
+    const problems = await problemsOf('chart-unknown-figure');
+    expect(problems).toEqual([
+      {
+        file: shown('chart-unknown-figure', 'cities/alpha.yaml'),
+        ...at('chart-unknown-figure', 'cities/alpha.yaml', 'applications'),
+        field: 'charts[0].figures[1]',
+        message: msg.unknownFigure('applications'),
+      },
+    ]);
+  });
+
+  it('a chart spec that does not exist: msg.unknownChartSpec naming the charts folder', async () => {
+    const problems = await problemsOf('chart-unknown-spec');
+    expect(problems).toEqual([
+      {
+        file: shown('chart-unknown-spec', 'cities/alpha.yaml'),
+        ...at('chart-unknown-spec', 'cities/alpha.yaml', 'pie'),
+        field: 'charts[0].spec',
+        message: msg.unknownChartSpec('pie', chartsDir),
+      },
+    ]);
+  });
+
+  it('a listed city whose file is missing: reported in dataset.yaml at the list entry', async () => {
+    const problems = await problemsOf('city-file-missing');
+    expect(problems).toEqual([
+      {
+        file: shown('city-file-missing', 'dataset.yaml'),
+        ...at('city-file-missing', 'dataset.yaml', 'beta]'),
+        field: 'cities[1]',
+        message: msg.cityFileMissing('beta', shown('city-file-missing', 'cities/beta.yaml')),
+      },
+    ]);
+  });
+
+  it('an empty city file: reported against that file', async () => {
+    expect(readFileSync(path.join(root, FIXTURES, 'empty-city-file', 'cities', 'alpha.yaml'), 'utf8')).toBe('');
+    const problems = await problemsOf('empty-city-file');
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ file: shown('empty-city-file', 'cities/alpha.yaml') });
+    expect(problems[0]!.field).toBeUndefined();
+    expect(problems[0]!.message.length).toBeGreaterThan(0);
+  });
+
+  it('a city id that is not a plain id (../x): reported at the entry, never read as a path', async () => {
+    const problems = await problemsOf('city-id-not-plain');
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ file: shown('city-id-not-plain', 'dataset.yaml'), field: 'cities[1]', ...at('city-id-not-plain', 'dataset.yaml', '../x') });
+    expect(problems.some((p) => p.message.includes('x.yaml'))).toBe(false);
+  });
+
+  it('a duplicate city id: msg.duplicateCity at the second entry', async () => {
+    const problems = await problemsOf('duplicate-city');
+    expect(problems).toEqual([
+      {
+        file: shown('duplicate-city', 'dataset.yaml'),
+        ...at('duplicate-city', 'dataset.yaml', 'alpha]'),
+        field: 'cities[1]',
+        message: msg.duplicateCity('alpha'),
+      },
+    ]);
+  });
+
+  it('reports all problems of a dataset at once, across files', async () => {
+    const problems = await problemsOf('many-problems');
+    const expected: Problem[] = [
+      {
+        file: shown('many-problems', 'dataset.yaml'),
+        ...at('many-problems', 'dataset.yaml', 'invention_patent_grantz'),
+        field: 'ranking.metric',
+        message: msg.unknownMetric('invention_patent_grantz'),
+      },
+      {
+        file: shown('many-problems', 'cities/alpha.yaml'),
+        ...at('many-problems', 'cities/alpha.yaml', '"many"'),
+        field: 'figures[0].value',
+        message: expect.stringMatching(/number/) as unknown as string,
+      },
+      {
+        file: shown('many-problems', 'cities/beta.yaml'),
+        ...at('many-problems', 'cities/beta.yaml', '乙市獲得發明專利八十件'),
+        field: 'figures[0].source',
+        message: msg.sourceNotFound('article.txt'),
+      },
+      {
+        file: shown('many-problems', 'cities/beta.yaml'),
+        ...at('many-problems', 'cities/beta.yaml', 'pie'),
+        field: 'charts[0].spec',
+        message: msg.unknownChartSpec('pie', chartsDir),
+      },
+    ];
+    expect(problems).toHaveLength(expected.length);
+    for (const p of expected) expect(problems).toContainEqual(p);
+    expect(new Set(problems.map((p) => p.file)).size).toBe(3);
+  });
+
+  it('shows problem paths relative to the cwd option', async () => {
+    const fixtureDir = path.join(root, FIXTURES, 'wrong-type');
+    const error = (await validateDataset({ data: '.', cwd: fixtureDir }).catch((e: unknown) => e)) as DataError;
+    expect(error).toBeInstanceOf(DataError);
+    expect(error.problems.map((p) => p.file)).toEqual([path.join('cities', 'alpha.yaml')]);
+  });
+});
+
+describe('CLI validate', () => {
+  it.each(fixtureCases)('validate --data <%s> exits 2 and prints every problem as file:line:column field: message', async (fixture) => {
+    const data = path.join(root, FIXTURES, fixture);
+    // The CLI shows paths relative to the process cwd; ask the API the same way.
+    const error = (await validateDataset({ data }).catch((e: unknown) => e)) as DataError;
+    expect(error).toBeInstanceOf(DataError);
+    const { code, out, err } = await run(['validate', '--data', data]);
+    expect(code).toBe(2);
+    expect(out).toBe('');
+    const printed = err.split('\n').map((l) => l.trim());
+    for (const p of error.problems) expect(printed, cliLine(p)).toContain(cliLine(p));
+  });
+
+  it('prints the located problem lines literally (wrong-type)', async () => {
+    const data = path.join(root, FIXTURES, 'wrong-type');
+    const file = path.relative(process.cwd(), path.join(data, 'cities', 'alpha.yaml'));
+    const { line, column } = at('wrong-type', 'cities/alpha.yaml', '"many"');
+    const { code, err } = await run(['validate', '--data', data]);
+    expect(code).toBe(2);
+    expect(err).toContain(`${file}:${line}:${column} figures[0].value: `);
+  });
+
+  it('prints msg texts by reference (source-not-found, duplicate-city)', async () => {
+    const a = await run(['validate', '--data', path.join(root, FIXTURES, 'source-not-found')]);
+    expect(a.err).toContain(` figures[0].source: ${msg.sourceNotFound('article.txt')}`);
+    const b = await run(['validate', '--data', path.join(root, FIXTURES, 'duplicate-city')]);
+    expect(b.err).toContain(` cities[1]: ${msg.duplicateCity('alpha')}`);
+  });
+
+  it('validate on the real dataset exits 0 and prints a summary', async () => {
+    const { code, out, err } = await run(['validate', '--data', path.join(root, 'data')]);
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    expect(out).toMatch(/^Valid: 10 cities, \d+ figures, every source quote found in .*article\.txt\.\n$/);
+  });
+
+  it.runIf(process.cwd() === root)('validate with no options uses data/dataset.yaml of the cwd and exits 0', async () => {
+    const { code, out } = await run(['validate']);
+    expect(code).toBe(0);
+    expect(out).toMatch(/^Valid: 10 cities/);
+  });
+
+  it('validate --help exits 0 and prints its usage', async () => {
+    const { code, out, err } = await run(['validate', '--help']);
+    expect(code).toBe(0);
+    expect(err).toBe('');
+    expect(out).toContain('Usage: citybrief validate');
+    expect(out).toContain('--data PATH');
+  });
+
+  it('build --help exits 0 and prints its usage', async () => {
+    const { code, out, err } = await run(['build', '--help']);
+    expect(code).toBe(0);
+    expect(err).toBe('');
+    expect(out).toContain('Usage: citybrief build');
+    expect(out).toContain('--out DIR');
+  });
+
+  it.each([['validate'], ['build']])('%s with an unknown flag exits 2 and names the flag', async (command) => {
+    const { code, out, err } = await run([command, '--bogus']);
+    expect(code).toBe(2);
+    expect(out).toBe('');
+    expect(err).toContain('--bogus');
+    expect(err).toContain(`Usage: citybrief ${command}`);
+  });
+});
+
+describe('CLI build stops on invalid input before writing anything', () => {
+  it('build --data <invalid fixture> exits 2, prints the problems and creates nothing in --out', async () => {
+    const tmp = await tempDir();
+    const outDir = path.join(tmp, 'out');
+    const data = path.join(root, FIXTURES, 'many-problems');
+    const { code, err } = await run(['build', '--data', data, '--out', outDir]);
+    expect(code).toBe(2);
+    expect(err).toContain(`figures[0].source: ${msg.sourceNotFound('article.txt')}`);
+    expect(err).toContain(`ranking.metric: ${msg.unknownMetric('invention_patent_grantz')}`);
+    expect(existsSync(outDir)).toBe(false);
+    expect(await readdir(tmp)).toEqual([]);
+  });
+
+  it('build into an existing empty --out leaves it empty', async () => {
+    const outDir = await tempDir();
+    const { code } = await run(['build', '--data', path.join(root, FIXTURES, 'wrong-type'), '--out', outDir]);
+    expect(code).toBe(2);
+    expect(await readdir(outDir)).toEqual([]);
+  });
+
+  it('build --city nowhere on the real data exits 2 with msg.unknownCity and writes nothing', async () => {
+    const tmp = await tempDir();
+    const outDir = path.join(tmp, 'out');
+    const known = (await validateDataset({ data: 'data', cwd: root })).cities.map((c) => c.id);
+    const { code, out, err } = await run(['build', '--data', path.join(root, 'data'), '--city', 'nowhere', '--out', outDir]);
+    expect(code).toBe(2);
+    expect(out).toBe('');
+    expect(err).toContain(msg.unknownCity('nowhere', known));
+    expect(existsSync(outDir)).toBe(false);
+    expect(await readdir(tmp)).toEqual([]);
+  });
+});
