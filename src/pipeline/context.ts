@@ -47,6 +47,8 @@ export interface ChartRow {
   readonly value: number | null;
   readonly valueText: string;
   readonly style: 'stated' | 'derived' | 'highlight' | 'unknown';
+  /** The row is about the city the document is for (cross-city charts). */
+  readonly current: boolean;
   readonly order: number;
 }
 
@@ -176,6 +178,7 @@ function figureRow(f: FigureView, order: number, labels: Labels): ChartRow {
     value: f.value,
     valueText: `${f.display}${derived}${change}`,
     style: f.derived ? 'derived' : 'stated',
+    current: false,
     order,
   };
 }
@@ -203,6 +206,7 @@ function rankingChart(valid: Valid, current: CityData, labels: Labels, metric: s
         value: figure ? figure.value : null,
         valueText: figure ? withUnit(figure.value, figure.unit, lang) : labels.unknown,
         style: figure ? (city.id === current.id ? 'highlight' : 'stated') : 'unknown',
+        current: city.id === current.id,
         order,
       };
     });

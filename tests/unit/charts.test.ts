@@ -1,7 +1,7 @@
-import { mkdtemp, writeFile, cp } from 'node:fs/promises';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ChartError } from '../../src/errors.js';
 import { bundledFonts } from '../../src/fonts.js';
 import { msg } from '../../src/messages.js';
@@ -10,6 +10,16 @@ import { loadChartSpecs, refuseUrls } from '../../src/pipeline/charts.js';
 const root = path.resolve(import.meta.dirname, '../..');
 const chartsDir = path.join(root, 'templates/charts');
 const fonts = bundledFonts();
+
+const temps: string[] = [];
+async function tempDir(): Promise<string> {
+  const dir = await tempDir();
+  temps.push(dir);
+  return dir;
+}
+afterAll(async () => {
+  await Promise.all(temps.map((dir) => rm(dir, { recursive: true, force: true })));
+});
 
 const rows = [
   { label: '專利申請量', series: '專利申請量', group: '2013年', value: 80692, valueText: '8.0692萬件 (+10.3%)', style: 'stated', order: 0 },
@@ -37,7 +47,7 @@ describe('chart specs', () => {
 
   it('scopes element ids to the chart and restarts them per render', async () => {
     // A clipped mark makes Vega emit a <clipPath id=…> referenced by url(#…).
-    const dir = await mkdtemp(path.join(tmpdir(), 'citybrief-charts-'));
+    const dir = await tempDir();
     await writeFile(path.join(dir, 'clipped.vl.json'), JSON.stringify({
       data: { name: 'table' },
       mark: { type: 'bar', clip: true },
@@ -89,14 +99,14 @@ describe('chart data comes inline only', () => {
   });
 
   it('rejects a spec file with data.url when the specs are loaded', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'citybrief-charts-'));
+    const dir = await tempDir();
     await cp(chartsDir, dir, { recursive: true });
     await writeFile(path.join(dir, 'remote.vl.json'), JSON.stringify({ data: { url: 'http://127.0.0.1:9/data.json' }, mark: 'bar' }));
     await expect(loadChartSpecs(dir, fonts)).rejects.toThrow(msg.chartUrl('remote.vl.json', 'data.url'));
   });
 
   it('reports a spec that does not compile, naming the file', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'citybrief-charts-'));
+    const dir = await tempDir();
     await writeFile(path.join(dir, 'broken.vl.json'), '{ "mark": "bar", ');
     await expect(loadChartSpecs(dir, fonts)).rejects.toThrow(/broken\.vl\.json/);
   });
