@@ -13,7 +13,7 @@ const fonts = bundledFonts();
 
 const temps: string[] = [];
 async function tempDir(): Promise<string> {
-  const dir = await tempDir();
+  const dir = await mkdtemp(path.join(tmpdir(), 'citybrief-charts-'));
   temps.push(dir);
   return dir;
 }
