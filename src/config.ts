@@ -28,6 +28,7 @@ export interface BuildOptions {
 
 export type ProgressEvent =
   | { readonly type: 'stage'; readonly stage: string }
+  | { readonly type: 'warning'; readonly message: string }
   | { readonly type: 'output'; readonly city: string; readonly path: string; readonly done: number; readonly total: number };
 
 export interface ResolvedConfig {

@@ -111,6 +111,7 @@ async function buildCommand(args: readonly string[], io: Io): Promise<number> {
     chrome: values.chrome as string | undefined,
     onProgress: (event) => {
       if (event.type === 'stage') io.err(`· ${event.stage}\n`);
+      else if (event.type === 'warning') io.err(`  warning: ${event.message}\n`);
       else io.err(`  ✓ ${event.path}  (${event.done}/${event.total})\n`);
     },
   };

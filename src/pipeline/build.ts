@@ -59,6 +59,7 @@ async function checkedData(config: ResolvedConfig) {
   const loaded = await load(config);
   const chartsDir = path.join(config.templatesDir, 'charts');
   const charts = await loadChartSpecs(chartsDir, fonts);
+  for (const message of charts.warnings) config.onProgress({ type: 'warning', message });
   config.onProgress({ type: 'stage', stage: 'validate' });
   const valid = validate(loaded, { chartSpecs: charts.names, chartsDir });
   return Object.assign(valid, { charts });
