@@ -1,21 +1,28 @@
 /**
- * The bundled typeface. Documents never depend on fonts installed on the
- * machine: the CJK font ships as an npm package (@fontsource/noto-sans-tc),
- * split by Google Fonts into unicode-range subsets. A document's CSS declares
- * only the subsets its text needs, the print stage serves those files from
- * memory, and charts measure their labels with the same font files so Vega's
- * layout matches what Chromium draws.
+ * The bundled typefaces. Documents never depend on fonts installed on the
+ * machine: Noto Sans TC and Noto Sans SC ship as npm packages (@fontsource),
+ * split by Google Fonts into unicode-range subsets. Each covers its own
+ * script's characters only (Noto Sans TC lacks 区, 识, 权 …), so a document
+ * uses both, in the order its language prefers: its own script first, the
+ * other for what the first lacks.
+ *
+ * A document's CSS declares only the subsets its text needs, the print stage
+ * serves those files from memory, and charts measure their labels with the
+ * same font files so Vega's layout matches what Chromium draws.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as fontkit from 'fontkit';
 
-export const FONT_FAMILY = 'Noto Sans TC';
-const FONT_PACKAGE = '@fontsource/noto-sans-tc';
+const FAMILIES = {
+  tc: { family: 'Noto Sans TC', pkg: '@fontsource/noto-sans-tc' },
+  sc: { family: 'Noto Sans SC', pkg: '@fontsource/noto-sans-sc' },
+} as const;
 const WEIGHTS = [400, 700] as const;
 
 export interface FontFace {
+  readonly family: string;
   readonly weight: number;
   /** File name inside the package's files/ folder; also its URL path below /fonts/. */
   readonly file: string;
@@ -26,42 +33,69 @@ export interface FontFace {
 }
 
 export interface FontSet {
-  readonly family: string;
-  readonly faces: readonly FontFace[];
+  /** Families in the order CSS and charts should try them. */
+  readonly families: readonly string[];
+  /** A CSS font-family value naming the families in order. */
+  readonly stack: string;
   /** The faces a text needs, for each weight the document uses. */
   facesFor(text: string): FontFace[];
-  /** Code points of the text no face covers (they would fall back to a system font). */
+  /** Characters of the text no bundled face covers (they would fall back to a system font). */
   uncovered(text: string): string[];
   /** @font-face rules for the given faces, with URLs below `urlBase`. */
   css(faces: readonly FontFace[], urlBase: string): string;
-  /** Width in pixels of `text` at `size` px, measured from the font's advance widths. */
+  /** Width in pixels of `text` at `size` px, measured from the fonts' advance widths. */
   measure(text: string, size: number, weight?: number | string): number;
 }
 
-let cached: FontSet | undefined;
+const cache = new Map<string, FontSet>();
+let allFaces: Map<string, FontFace[]> | undefined;
 
-export function bundledFonts(): FontSet {
-  cached ??= loadFontSet();
-  return cached;
+/** The bundled fonts ordered for a language: Simplified Chinese prefers SC, everything else TC. */
+export function bundledFonts(lang = 'zh-Hant'): FontSet {
+  const order = /^zh-(hans|cn|sg|my)\b|^zh$/i.test(lang) ? (['sc', 'tc'] as const) : (['tc', 'sc'] as const);
+  const key = order.join(',');
+  let set = cache.get(key);
+  if (!set) {
+    set = fontSet(order.map((k) => FAMILIES[k].family));
+    cache.set(key, set);
+  }
+  return set;
 }
 
-function loadFontSet(): FontSet {
+function faces(): Map<string, FontFace[]> {
+  if (allFaces) return allFaces;
   const require = createRequire(import.meta.url);
-  const faces: FontFace[] = [];
-  for (const weight of WEIGHTS) {
-    const cssPath = require.resolve(`${FONT_PACKAGE}/${weight}.css`);
-    const css = readFileSync(cssPath, 'utf8');
-    for (const block of css.matchAll(/@font-face\s*{([^}]*)}/g)) {
-      const body = block[1] ?? '';
-      const file = /url\(\.\/files\/([^)]+\.woff2)\)/.exec(body)?.[1];
-      const range = /unicode-range:\s*([^;]+);/.exec(body)?.[1];
-      if (!file || !range) continue;
-      faces.push({ weight, file, absPath: path.join(path.dirname(cssPath), 'files', file), ranges: parseUnicodeRange(range), unicodeRange: range.trim() });
+  allFaces = new Map();
+  for (const { family, pkg } of Object.values(FAMILIES)) {
+    const list: FontFace[] = [];
+    for (const weight of WEIGHTS) {
+      const cssPath = require.resolve(`${pkg}/${weight}.css`);
+      const css = readFileSync(cssPath, 'utf8');
+      for (const block of css.matchAll(/@font-face\s*{([^}]*)}/g)) {
+        const body = block[1] ?? '';
+        const file = /url\(\.\/files\/([^)]+\.woff2)\)/.exec(body)?.[1];
+        const range = /unicode-range:\s*([^;]+);/.exec(body)?.[1];
+        if (!file || !range) continue;
+        list.push({ family, weight, file, absPath: path.join(path.dirname(cssPath), 'files', file), ranges: parseUnicodeRange(range), unicodeRange: range.trim() });
+      }
     }
+    allFaces.set(family, list);
   }
+  return allFaces;
+}
 
-  const faceOf = (cp: number, weight: number) =>
-    faces.find((f) => f.weight === weight && f.ranges.some(([a, b]) => cp >= a && cp <= b));
+function fontSet(families: readonly string[]): FontSet {
+  const byFamily = faces();
+  const ordered = families.map((f) => byFamily.get(f) ?? []);
+
+  /** The first face, in family order, whose ranges hold the code point. */
+  const faceOf = (cp: number, weight: number): FontFace | undefined => {
+    for (const list of ordered) {
+      const face = list.find((f) => f.weight === weight && f.ranges.some(([a, b]) => cp >= a && cp <= b));
+      if (face) return face;
+    }
+    return undefined;
+  };
 
   const fonts = new Map<string, fontkit.Font>();
   const advance = new Map<string, number>();
@@ -71,14 +105,14 @@ function loadFontSet(): FontSet {
     if (em === undefined) {
       const face = faceOf(cp, weight);
       if (face) {
-        let font = fonts.get(face.file);
+        let font = fonts.get(face.absPath);
         if (!font) {
           font = fontkit.create(readFileSync(face.absPath)) as fontkit.Font;
-          fonts.set(face.file, font);
+          fonts.set(face.absPath, font);
         }
         em = font.glyphForCodePoint(cp).advanceWidth / font.unitsPerEm;
       } else {
-        // Not in the font: assume a full-width glyph for wide scripts, else half.
+        // Not in the fonts: assume a full-width glyph for wide scripts, else half.
         em = cp >= 0x2e80 ? 1 : 0.55;
       }
       advance.set(key, em);
@@ -86,30 +120,30 @@ function loadFontSet(): FontSet {
     return em;
   };
 
+  const codePoints = (text: string) => {
+    const cps = new Set<number>();
+    for (const ch of text) cps.add(ch.codePointAt(0)!);
+    return cps;
+  };
+
   return {
-    family: FONT_FAMILY,
-    faces,
+    families,
+    stack: families.map((f) => `'${f}'`).join(', '),
     facesFor(text) {
       const needed = new Set<FontFace>();
-      const cps = new Set<number>();
-      for (const ch of text) cps.add(ch.codePointAt(0)!);
+      const cps = codePoints(text);
       for (const weight of WEIGHTS) for (const cp of cps) {
         const face = faceOf(cp, weight);
         if (face) needed.add(face);
       }
-      return faces.filter((f) => needed.has(f));
+      return ordered.flat().filter((f) => needed.has(f));
     },
     uncovered(text) {
-      const missing = new Set<string>();
-      for (const ch of text) {
-        const cp = ch.codePointAt(0)!;
-        if (cp > 0x20 && !/\s/.test(ch) && !faceOf(cp, WEIGHTS[0])) missing.add(ch);
-      }
-      return [...missing];
+      return [...codePoints(text)].filter((cp) => cp > 0x20 && !/\s/u.test(String.fromCodePoint(cp)) && !faceOf(cp, WEIGHTS[0])).map((cp) => String.fromCodePoint(cp));
     },
     css(list, urlBase) {
       return list
-        .map((f) => `@font-face{font-family:'${FONT_FAMILY}';font-style:normal;font-display:block;font-weight:${f.weight};src:url(${urlBase}${f.file}) format('woff2');unicode-range:${f.unicodeRange};}`)
+        .map((f) => `@font-face{font-family:'${f.family}';font-style:normal;font-display:block;font-weight:${f.weight};src:url(${urlBase}${f.file}) format('woff2');unicode-range:${f.unicodeRange};}`)
         .join('\n');
     },
     measure(text, size, weight = 400) {

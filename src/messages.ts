@@ -40,6 +40,8 @@ export const msg = {
       ...tried.map((t) => `  - ${t}`),
       'Set CITYBRIEF_CHROME to the path of a Chrome or Chromium executable (or reinstall with `npm ci` to get the bundled one).',
     ].join('\n'),
+  uncoveredGlyphs: (city: string, chars: readonly string[]) =>
+    `the briefing for "${city}" has characters the bundled fonts lack (${chars.slice(0, 20).join(' ')}${chars.length > 20 ? ' …' : ''}); they may print as boxes.`,
   printFailed: (city: string, reason: string) => `could not print the briefing for "${city}": ${reason}`,
   blockedRequest: (url: string) => `a document asked for ${url}; citybrief loads nothing from outside the build and refused it`,
 } as const;

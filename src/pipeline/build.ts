@@ -20,7 +20,7 @@ import { resolveConfig, type BuildOptions, type ResolvedConfig } from '../config
 import { CitybriefError, UsageError } from '../errors.js';
 import { bundledFonts, type FontFace } from '../fonts.js';
 import { msg } from '../messages.js';
-import { loadChartSpecs } from './charts.js';
+import { listChartSpecs, loadChartSpecs } from './charts.js';
 import { buildContexts } from './context.js';
 import { FONT_URL_BASE, loadTemplates } from './html.js';
 import { load } from './load.js';
@@ -54,22 +54,21 @@ export async function validateDataset(options: BuildOptions = {}): Promise<Valid
 }
 
 async function checkedData(config: ResolvedConfig) {
-  const fonts = bundledFonts();
   config.onProgress({ type: 'stage', stage: 'load' });
   const loaded = await load(config);
   const chartsDir = path.join(config.templatesDir, 'charts');
+  config.onProgress({ type: 'stage', stage: 'validate' });
+  const valid = validate(loaded, { chartSpecs: await listChartSpecs(chartsDir), chartsDir: path.relative(config.cwd, chartsDir) || chartsDir });
+  const fonts = bundledFonts(valid.dataset.lang);
   const charts = await loadChartSpecs(chartsDir, fonts);
   for (const message of charts.warnings) config.onProgress({ type: 'warning', message });
-  config.onProgress({ type: 'stage', stage: 'validate' });
-  const valid = validate(loaded, { chartSpecs: charts.names, chartsDir });
-  return Object.assign(valid, { charts });
+  return Object.assign(valid, { charts, fonts });
 }
 
 export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   const config = resolveConfig(options);
-  const fonts = bundledFonts();
   const valid = await checkedData(config);
-  const { dataset } = valid;
+  const { dataset, fonts } = valid;
 
   const known = valid.cities.map((c) => c.id);
   for (const id of config.cities ?? []) if (!known.includes(id)) throw new UsageError(msg.unknownCity(id, known));
@@ -84,6 +83,8 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
     const svgs = new Map<string, string>();
     for (const chart of context.city.charts) svgs.set(chart.id, await valid.charts.render(chart.spec, chart.rows, `chart-${chart.id}`));
     const { html, fonts: used } = templates.briefing(context, svgs);
+    const missing = fonts.uncovered(html);
+    if (missing.length > 0) config.onProgress({ type: 'warning', message: msg.uncoveredGlyphs(context.city.id, missing) });
     documents.push({ city: context.city.id, path: `${context.city.id}/briefing.html`, html, fonts: used });
   }
 

@@ -33,13 +33,21 @@ export interface ChartSpecs {
   render(name: string, rows: readonly object[], idPrefix: string): Promise<string>;
 }
 
+/** Names of the specs in `dir` (file names without .vl.json), without reading them. */
+export async function listChartSpecs(dir: string): Promise<Set<string>> {
+  const files = await readdir(dir).catch(() => [] as string[]);
+  return new Set(files.filter((f) => f.endsWith(SPEC_SUFFIX)).map((f) => f.slice(0, -SPEC_SUFFIX.length)));
+}
+
 /**
  * Read and compile every spec in `dir`. Compilation happens once; each render
- * only creates a view over the already-parsed Vega runtime.
+ * only creates a view over the already-parsed Vega runtime. Text is set in the
+ * bundled fonts (overriding any font in the specs: only bundled fonts reach
+ * the PDF) and measured with them.
  */
 export async function loadChartSpecs(dir: string, fonts: FontSet): Promise<ChartSpecs> {
   useFontMetrics(fonts);
-  const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith(SPEC_SUFFIX)).sort();
+  const files = [...(await listChartSpecs(dir))].sort().map((name) => `${name}${SPEC_SUFFIX}`);
   const themePath = path.join(dir, THEME_FILE);
   const theme = (await readJson(themePath).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return {};
@@ -55,7 +63,8 @@ export async function loadChartSpecs(dir: string, fonts: FontSet): Promise<Chart
     refuseUrls(spec, file);
     let compiled: vega.Spec;
     try {
-      compiled = vl.compile(spec, { config: { ...theme, ...(spec.config ?? {}) } as vl.Config, logger: collectingLogger(file, warnings) }).spec;
+      const config = { ...theme, ...(spec.config ?? {}), font: fonts.stack } as vl.Config;
+      compiled = vl.compile(spec, { config, logger: collectingLogger(file, warnings) }).spec;
       runtimes.set(name, vega.parse(compiled));
     } catch (error) {
       throw new ChartError(msg.chartInvalid(path.join(dir, file), (error as Error).message), { cause: error });

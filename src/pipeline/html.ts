@@ -61,7 +61,9 @@ export async function loadTemplates(dir: string, fonts: FontSet): Promise<Templa
         throw new TemplateError(msg.templateInvalid(briefingPath, (error as Error).message), { cause: error });
       }
       const used = fonts.facesFor(html);
-      return { html: html.replace(FONT_FACES_MARK, fonts.css(used, FONT_URL_BASE)), fonts: used };
+      // The theme sets type with var(--citybrief-fonts): the bundled families in the order the language prefers.
+      const css = `${fonts.css(used, FONT_URL_BASE)}\n:root{--citybrief-fonts:${fonts.stack};}`;
+      return { html: html.replace(FONT_FACES_MARK, css), fonts: used };
     },
   };
 }

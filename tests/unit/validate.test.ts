@@ -23,7 +23,8 @@ const root = path.resolve(fileURLToPath(new URL('../../', import.meta.url)));
 /** Fixtures as shown in problems when `cwd` is the repository root. */
 const FIXTURES = 'tests/fixtures/invalid';
 const fixtureCases = readdirSync(path.join(root, FIXTURES)).sort();
-const chartsDir = path.join(root, 'templates', 'charts');
+/** The charts folder as problems show it: relative to the cwd, like every path in a message. */
+const chartsDir = path.join('templates', 'charts');
 
 /** Validate a fixture with cwd = repository root; return the problems of the DataError it must reject with. */
 async function problemsOf(fixture: string): Promise<readonly Problem[]> {
