@@ -71,11 +71,14 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       case 'validate':
         return await validateCommand(rest, io);
       case undefined:
+        // No command is a usage error: help goes to stderr with exit code 2.
+        io.err(HELP.main);
+        return 2;
       case '-h':
       case '--help':
       case 'help':
         io.out(HELP.main);
-        return command === undefined ? 2 : 0;
+        return 0;
       default:
         io.err(`citybrief: unknown command "${command}".\n\n${HELP.main}`);
         return 2;
@@ -129,7 +132,13 @@ async function validateCommand(args: readonly string[], io: Io): Promise<number>
     return 0;
   }
   const { validateDataset } = await import('../pipeline/build.js');
-  const valid = await validateDataset({ data: values.data as string | undefined, templates: values.templates as string | undefined });
+  const valid = await validateDataset({
+    data: values.data as string | undefined,
+    templates: values.templates as string | undefined,
+    onProgress: (event) => {
+      if (event.type === 'warning') io.err(`  warning: ${event.message}\n`);
+    },
+  });
   const figures = valid.cities.reduce((n, c) => n + c.figures.length, 0);
   const source = path.relative(process.cwd(), valid.sourceFile) || valid.sourceFile;
   io.out(`Valid: ${valid.cities.length} cities, ${figures} figures, every source quote found in ${source}.\n`);

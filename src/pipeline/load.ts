@@ -43,12 +43,13 @@ export async function load(config: ResolvedConfig): Promise<Loaded> {
   const dataset = parseYaml(config.dataFile, shown(config.dataFile), datasetText, problems);
 
   const listed = (dataset.value as { cities?: unknown } | undefined)?.cities;
-  const cityIds = Array.isArray(listed) ? listed.filter((id): id is string => typeof id === 'string') : [];
+  const cityIds: unknown[] = Array.isArray(listed) ? listed : [];
   const cities: YamlFile[] = [];
   await Promise.all(
     cityIds.map(async (id, index) => {
       // Only plain ids name files: anything else is reported by validation and never read.
-      if (!/^[a-z0-9][a-z0-9_-]*$/.test(id)) return;
+      // A city listed twice is read once (validation reports the duplicate).
+      if (typeof id !== 'string' || !/^[a-z0-9][a-z0-9_-]*$/.test(id) || cityIds.indexOf(id) !== index) return;
       const file = path.join(config.dataDir, 'cities', `${id}.yaml`);
       try {
         cities[index] = parseYaml(file, shown(file), await readText(file), problems);
@@ -106,15 +107,15 @@ function parseYaml(file: string, shown: string, text: string, problems: Problem[
  * The position of a field path in a YAML file: the deepest node that exists
  * along the path (a missing field is reported where its parent stands).
  */
-export function locate(file: YamlFile, fieldPath: readonly PropertyKey[]): { file: string; line?: number; column?: number } {
+export function locate(file: YamlFile, fieldPath: readonly PropertyKey[], atKey = false): { file: string; line?: number; column?: number } {
   let node: unknown = file.doc.contents;
   let found: Node | undefined = file.doc.contents ?? undefined;
-  for (const key of fieldPath) {
+  for (const [i, key] of fieldPath.entries()) {
     let next: unknown;
     if (isMap(node)) {
       const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(key));
-      // Point at the value when there is one, else at the key.
-      next = pair ? (pair.value ?? pair.key) : undefined;
+      // Point at the value when there is one, else at the key (or at the key when asked: an unknown field).
+      next = pair ? ((atKey && i === fieldPath.length - 1 ? undefined : pair.value) ?? pair.key) : undefined;
     } else if (isSeq(node) && typeof key === 'number') {
       next = node.items[key];
     }
@@ -123,7 +124,8 @@ export function locate(file: YamlFile, fieldPath: readonly PropertyKey[]): { fil
     found = next as Node;
   }
   const offset = found?.range?.[0];
-  if (offset === undefined) return { file: file.shown };
+  // An empty file has no node at all: its problem stands on line 1.
+  if (offset === undefined) return { file: file.shown, line: 1, column: 1 };
   const pos = file.lines.linePos(offset);
   return { file: file.shown, line: pos.line, column: pos.col };
 }

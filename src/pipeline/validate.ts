@@ -36,18 +36,19 @@ export function validate(loaded: Loaded, options: ValidateOptions): Valid {
     // Quotes are checked on the raw file, so a city with schema errors still gets them reported.
     if (loaded.sourceText !== undefined) checkQuotes(file, loaded.sourceText, loaded.sourceFile, at);
     const city = check(City, file, problems);
-    if (city) cities.push(city);
-    if (!city || !dataset) continue;
+    if (!city) continue;
+    cities.push(city);
 
+    // Checks within the city file; those that need dataset.yaml run only when it is valid.
     const expected = file.path.replace(/^.*[\\/]/, '').replace(/\.yaml$/, '');
     if (city.id !== expected) at(file, ['id'], msg.cityIdMismatch(city.id, `${expected}.yaml`));
-    if (!(dataset.lang in city.name)) at(file, ['name'], msg.missingName(dataset.lang));
+    if (dataset && !(dataset.lang in city.name)) at(file, ['name'], msg.missingName(dataset.lang));
 
-    const figureIds = new Map<string, number>();
+    const figureIds = new Set<string>();
     city.figures.forEach((figure, i) => {
       if (figureIds.has(figure.id)) at(file, ['figures', i, 'id'], msg.duplicateFigure(figure.id));
-      figureIds.set(figure.id, i);
-      if (!(figure.metric in dataset.metrics)) at(file, ['figures', i, 'metric'], msg.unknownMetric(figure.metric));
+      figureIds.add(figure.id);
+      if (dataset && !(figure.metric in dataset.metrics)) at(file, ['figures', i, 'metric'], msg.unknownMetric(figure.metric));
       figure.derived?.from.forEach((id, j) => {
         if (!city.figures.some((f) => f.id === id)) at(file, ['figures', i, 'derived', 'from', j], msg.unknownFigure(id));
       });
@@ -104,7 +105,7 @@ function check<T extends z.ZodType>(schema: T, file: YamlFile, problems: Problem
     const fieldPath = issue.path as PropertyKey[];
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
-        problems.push({ ...locate(file, [...fieldPath, key]), field: fieldName([...fieldPath, key]), message: msg.unknownField });
+        problems.push({ ...locate(file, [...fieldPath, key], true), field: fieldName([...fieldPath, key]), message: msg.unknownField });
       }
       continue;
     }

@@ -383,3 +383,35 @@ describe('CLI build stops on invalid input before writing anything', () => {
     expect(await readdir(tmp)).toEqual([]);
   });
 });
+
+describe('fixed validation bugs', () => {
+  it('points an unknown field at its key, not its value', async () => {
+    const problems = await problemsOf('unknown-field');
+    expect(problems.find((p) => p.field === 'figures[0].vaule')).toMatchObject(at('unknown-field', 'cities/alpha.yaml', 'vaule'));
+  });
+
+  it('places the problem of an empty file on line 1', async () => {
+    const [problem] = await problemsOf('empty-city-file');
+    expect(problem).toMatchObject({ line: 1, column: 1 });
+  });
+
+  it('reports the problems of a city listed twice once, beside the duplicate', async () => {
+    const problems = await problemsOf('duplicate-broken-city');
+    expect(problems.map((p) => p.message)).toEqual([msg.duplicateCity('alpha'), msg.wrongType('number', 'many')]);
+  });
+
+  it('reports a missing city file at its own index when the list also holds a non-id', async () => {
+    const problems = await problemsOf('city-list-with-number');
+    const missing = problems.find((p) => p.message === msg.cityFileMissing('beta', shown('city-list-with-number', 'cities/beta.yaml')));
+    expect(missing).toMatchObject({ field: 'cities[2]', ...at('city-list-with-number', 'dataset.yaml', 'beta]') });
+  });
+
+  it('still checks a city file when dataset.yaml fails its schema', async () => {
+    const problems = await problemsOf('dataset-and-city-problems');
+    expect(problems.map((p) => `${p.file}:${p.field}`)).toEqual([
+      `${shown('dataset-and-city-problems', 'dataset.yaml')}:lang`,
+      `${shown('dataset-and-city-problems', 'cities/alpha.yaml')}:id`,
+    ]);
+    expect(problems[1]!.message).toBe(msg.cityIdMismatch('alfa', 'alpha.yaml'));
+  });
+});
