@@ -3,9 +3,11 @@
  * resolved once into a readonly object every stage receives. No stage reads
  * process.env or process.argv itself.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { UsageError } from './errors.js';
+import { msg } from './messages.js';
 
 export interface BuildOptions {
   /** dataset.yaml, or a folder holding one. Default: ./data/dataset.yaml */
@@ -16,6 +18,8 @@ export interface BuildOptions {
   out?: string;
   /** Build only these city ids. Default: every city in the dataset. */
   cities?: readonly string[];
+  /** What to build: briefing, slides, overview. Default: all three. */
+  kinds?: readonly string[];
   /** A Chrome/Chromium executable. Default: $CITYBRIEF_CHROME, $PUPPETEER_EXECUTABLE_PATH, the bundled Chromium, then installed browsers. */
   chrome?: string;
   /** Working directory relative paths are resolved against. Default: process.cwd() */
@@ -29,7 +33,7 @@ export interface BuildOptions {
 export type ProgressEvent =
   | { readonly type: 'stage'; readonly stage: string }
   | { readonly type: 'warning'; readonly message: string }
-  | { readonly type: 'output'; readonly city: string; readonly path: string; readonly done: number; readonly total: number };
+  | { readonly type: 'output'; readonly kind: Kind; readonly city: string | null; readonly path: string; readonly done: number; readonly total: number };
 
 export interface ResolvedConfig {
   readonly cwd: string;
@@ -38,6 +42,11 @@ export interface ResolvedConfig {
   readonly templatesDir: string;
   readonly outDir: string;
   readonly cities: readonly string[] | undefined;
+  readonly kinds: readonly Kind[];
+  /** SOURCE_DATE_EPOCH: the date stamped into PDFs; none when unset, so rebuilds are byte-identical. */
+  readonly epoch: number | undefined;
+  /** citybrief's name and version, recorded as the PDFs' creator. */
+  readonly creator: string;
   readonly browser: {
     /** Explicit executable, from options or the environment, tried first. */
     readonly executablePath: string | undefined;
@@ -49,12 +58,24 @@ export interface ResolvedConfig {
   readonly onProgress: (event: ProgressEvent) => void;
 }
 
+
 /** The package's own folder: templates and fonts ship with it. */
 export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export const KINDS = ['briefing', 'slides', 'overview'] as const;
+export type Kind = (typeof KINDS)[number];
+
+const version = (JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
 export function resolveConfig(options: BuildOptions = {}): ResolvedConfig {
   const cwd = path.resolve(options.cwd ?? process.cwd());
   const env = options.env ?? process.env;
+
+  const kinds = options.kinds && options.kinds.length > 0 ? [...new Set(options.kinds)] : [...KINDS];
+  for (const kind of kinds) if (!(KINDS as readonly string[]).includes(kind)) throw new UsageError(msg.unknownKind(kind, KINDS));
+  const epochText = env.SOURCE_DATE_EPOCH;
+  const epoch = epochText !== undefined && /^\d+$/.test(epochText) ? Number(epochText) : undefined;
+  if (epochText !== undefined && epoch === undefined) throw new UsageError(msg.badEpoch(epochText));
 
   let dataFile = path.resolve(cwd, options.data ?? 'data/dataset.yaml');
   if (existsSync(dataFile) && statSync(dataFile).isDirectory()) dataFile = path.join(dataFile, 'dataset.yaml');
@@ -80,6 +101,9 @@ export function resolveConfig(options: BuildOptions = {}): ResolvedConfig {
     templatesDir,
     outDir: path.resolve(cwd, options.out ?? 'out'),
     cities: options.cities && options.cities.length > 0 ? Object.freeze([...options.cities]) : undefined,
+    kinds: Object.freeze(KINDS.filter((k) => kinds.includes(k))),
+    epoch,
+    creator: `citybrief ${version}`,
     browser: Object.freeze({ executablePath, executableFrom }),
     env: Object.freeze({ PROGRAMFILES: env.PROGRAMFILES, 'PROGRAMFILES(X86)': env['PROGRAMFILES(X86)'], LOCALAPPDATA: env.LOCALAPPDATA }),
     onProgress: options.onProgress ?? (() => {}),

@@ -19,9 +19,11 @@ Commands:
 
 Run \`citybrief <command> --help\` for a command's options.
 `,
-  build: `Usage: citybrief build [--data PATH] [--templates DIR] [--out DIR] [--city ID ...]
+  build: `Usage: citybrief build [--data PATH] [--templates DIR] [--out DIR] [--city ID ...] [--kind KINDS]
 
-Builds out/<city>/briefing.pdf, out/<city>/briefing.html and out/manifest.json.
+Builds, for each city, out/<city>/briefing.pdf (A4) and out/<city>/slides.pdf
+(16:9), each with its .html; out/overview.pdf with all cities side by side; and
+out/manifest.json listing every output.
 
 Options:
   --data PATH        dataset.yaml or the folder holding it   (default: data/dataset.yaml)
@@ -29,6 +31,8 @@ Options:
                      (default: ./templates, else the bundled templates)
   --out DIR          output folder                           (default: out)
   --city ID          build only this city; repeat for several (default: all)
+  --kind KINDS       what to build, comma-separated: briefing,slides,overview
+                     (default: all three; the overview always covers every city)
   --chrome PATH      Chrome or Chromium to print with (also: CITYBRIEF_CHROME)
   -h, --help         show this help
 
@@ -98,7 +102,7 @@ function parse(args: readonly string[], options: ParseArgsConfig['options'], hel
 }
 
 async function buildCommand(args: readonly string[], io: Io): Promise<number> {
-  const values = parse(args, { ...common, out: { type: 'string' }, city: { type: 'string', multiple: true }, chrome: { type: 'string' } }, HELP.build, io);
+  const values = parse(args, { ...common, out: { type: 'string' }, city: { type: 'string', multiple: true }, kind: { type: 'string', multiple: true }, chrome: { type: 'string' } }, HELP.build, io);
   if (!values) return 2;
   if (values.help) {
     io.out(HELP.build);
@@ -111,6 +115,7 @@ async function buildCommand(args: readonly string[], io: Io): Promise<number> {
     templates: values.templates as string | undefined,
     out: values.out as string | undefined,
     cities: values.city as string[] | undefined,
+    kinds: (values.kind as string[] | undefined)?.flatMap((k) => k.split(',')).map((k) => k.trim()).filter(Boolean),
     chrome: values.chrome as string | undefined,
     onProgress: (event) => {
       if (event.type === 'stage') io.err(`· ${event.stage}\n`);
@@ -119,8 +124,10 @@ async function buildCommand(args: readonly string[], io: Io): Promise<number> {
     },
   };
   const result = await build(options);
-  const pdfs = result.outputs.filter((o) => o.format === 'pdf').length;
-  io.out(`Built ${pdfs} briefing${pdfs === 1 ? '' : 's'} in ${((Date.now() - started) / 1000).toFixed(1)} s → ${result.outDir}\n`);
+  const counts = new Map<string, number>();
+  for (const o of result.outputs) if (o.format === 'pdf') counts.set(o.kind, (counts.get(o.kind) ?? 0) + 1);
+  const summary = [...counts].map(([kind, n]) => `${n} ${kind}${n === 1 || kind === 'slides' ? '' : 's'}`).join(', ') || 'nothing';
+  io.out(`Built ${summary} in ${((Date.now() - started) / 1000).toFixed(1)} s → ${result.outDir}\n`);
   return 0;
 }
 

@@ -1,30 +1,32 @@
 /**
  * The build, stage by stage:
  *
- *   load ─▶ validate ─▶ context ─▶ charts ─▶ html ─▶ print ─▶ write
+ *   load ─▶ validate ─▶ context ─▶ charts ─▶ html ─▶ print ─▶ finish ─▶ write
  *
  *   1. load      read dataset.yaml, the city files and the source text   (load.ts)
  *   2. validate  schema and cross-file checks, every problem at once      (validate.ts)
- *   3. context   per-city view model: formatted figures, ranks, notes     (context.ts)
+ *   3. context   view models: per city, and the cross-city overview       (context.ts)
  *   4. charts    Vega-Lite specs compiled once, rendered to SVG in Node   (charts.ts)
- *   5. html      Handlebars templates with charts inlined                 (html.ts)
+ *   5. html      Handlebars: briefing, slides and overview templates      (html.ts)
  *   6. print     Chromium prints each HTML to PDF                         (print.ts)
- *   7. write     atomic files, then the manifest                          (write.ts)
+ *   7. finish    metadata, relative links, reproducible bytes             (finish.ts)
+ *   8. write     atomic files, then the manifest                          (write.ts)
  *
  * Stages 1–5 run for every document before anything is written, so invalid
  * data or a broken template leaves the out folder as it was.
  */
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { resolveConfig, type BuildOptions, type ResolvedConfig } from '../config.js';
+import { resolveConfig, type BuildOptions, type Kind, type ResolvedConfig } from '../config.js';
 import { CitybriefError, UsageError } from '../errors.js';
 import { bundledFonts, type FontFace } from '../fonts.js';
 import { msg } from '../messages.js';
 import { listChartSpecs, loadChartSpecs } from './charts.js';
-import { buildContexts } from './context.js';
-import { FONT_URL_BASE, loadTemplates } from './html.js';
+import { buildContexts, buildOverviewContext } from './context.js';
+import { loadTemplates, type RenderedHtml } from './html.js';
+import { finishPdf, readOutline, type PdfMeta } from './finish.js';
 import { load } from './load.js';
-import { openPrinter, type PrintDocument } from './print.js';
+import { openPrinter } from './print.js';
 import { validate, type Valid } from './validate.js';
 import { writeAtomic, writeManifest, writeOutput, type Manifest, type ManifestEntry } from './write.js';
 
@@ -65,27 +67,78 @@ async function checkedData(config: ResolvedConfig) {
   return Object.assign(valid, { charts, fonts });
 }
 
+/** A document to print: its HTML, and for the overview how to redo it once its page numbers are known. */
+interface Job {
+  readonly kind: Kind;
+  readonly city: string | null;
+  /** HTML path below the out folder; the PDF sits beside it. */
+  readonly path: string;
+  readonly rendered: RenderedHtml;
+  readonly meta: Omit<PdfMeta, 'dir' | 'epoch' | 'creator' | 'lang'>;
+  /** Re-render with the pages the first print gave each outline entry (table of contents). */
+  readonly repaginate?: (outline: readonly { title: string; page: number }[]) => RenderedHtml;
+}
+
 export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   const config = resolveConfig(options);
   const valid = await checkedData(config);
-  const { dataset, fonts } = valid;
+  const { dataset, fonts, charts } = valid;
 
   const known = valid.cities.map((c) => c.id);
   for (const id of config.cities ?? []) if (!known.includes(id)) throw new UsageError(msg.unknownCity(id, known));
+  const wants = (kind: Kind) => config.kinds.includes(kind);
 
   config.onProgress({ type: 'stage', stage: 'context' });
-  const contexts = buildContexts(valid, config.cities);
-  const templates = await loadTemplates(config.templatesDir, fonts);
+  const contexts = buildContexts(valid);
+  const selected = contexts.filter((c) => !config.cities || config.cities.includes(c.city.id));
+  const templates = await loadTemplates(config.templatesDir, fonts, config.kinds);
 
   config.onProgress({ type: 'stage', stage: 'charts' });
-  const documents: PrintDocument[] = [];
-  for (const context of contexts) {
-    const svgs = new Map<string, string>();
-    for (const chart of context.city.charts) svgs.set(chart.id, await valid.charts.render(chart.spec, chart.rows, `chart-${chart.id}`));
-    const { html, fonts: used } = templates.briefing(context, svgs);
-    const missing = fonts.uncovered(html);
-    if (missing.length > 0) config.onProgress({ type: 'warning', message: msg.uncoveredGlyphs(context.city.id, missing) });
-    documents.push({ city: context.city.id, path: `${context.city.id}/briefing.html`, html, fonts: used });
+  const withSvgs = async <T extends { id: string; spec: string; rows: readonly object[] }>(list: readonly T[], scope: string) => {
+    const out: (T & { svg: string })[] = [];
+    for (const chart of list) out.push({ ...chart, svg: await charts.render(chart.spec, chart.rows, `${scope}-${chart.id}`) });
+    return out;
+  };
+
+  config.onProgress({ type: 'stage', stage: 'html' });
+  const author = [dataset.source.publication, contexts[0]?.dataset.source.byline].filter(Boolean).join(' ');
+  const jobs: Job[] = [];
+  for (const context of selected) {
+    const { city } = context;
+    const data = { ...context, city: { ...city, charts: await withSvgs(city.charts, 'chart') } };
+    const meta = {
+      title: `${city.name} — ${dataset.title}`,
+      subject: city.headline.join(' · '),
+      author,
+      keywords: [city.name, ...city.otherNames, ...valid.cities.find((c) => c.id === city.id)!.aliases, dataset.title],
+    };
+    for (const kind of ['briefing', 'slides'] as const) {
+      if (!wants(kind)) continue;
+      const rendered = templates.render(kind, data, '../fonts/');
+      jobs.push({ kind, city: city.id, path: `${city.id}/${kind}.html`, rendered, meta: kind === 'slides' ? { ...meta, title: `${meta.title} · ${context.labels.slides}` } : meta });
+    }
+  }
+  if (wants('overview') && contexts.length > 0) {
+    const overview = buildOverviewContext(valid, contexts);
+    const data = { ...overview, charts: await withSvgs(overview.charts, 'overview') };
+    const toc = [
+      { title: overview.labels.comparison, anchor: 'comparison' },
+      ...overview.cities.map((c) => ({ title: c.name, anchor: c.anchor })),
+    ];
+    const render = (pages: ReadonlyMap<string, number>) =>
+      templates.render('overview', { ...data, toc: toc.map((t) => ({ ...t, page: pages.get(t.anchor) ?? '' })) }, 'fonts/');
+    jobs.push({
+      kind: 'overview',
+      city: null,
+      path: 'overview.html',
+      rendered: render(new Map()),
+      meta: { title: `${dataset.title} — ${overview.labels.overview}`, subject: overview.cities.map((c) => c.name).join('、'), author, keywords: [dataset.title, ...overview.cities.map((c) => c.name)] },
+      repaginate: (outline) => render(tocPages(toc, outline)),
+    });
+  }
+  for (const job of jobs) {
+    const missing = fonts.uncovered(job.rendered.html);
+    if (missing.length > 0) config.onProgress({ type: 'warning', message: msg.uncoveredGlyphs(job.path, missing) });
   }
 
   config.onProgress({ type: 'stage', stage: 'print' });
@@ -93,23 +146,31 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   const failures: { city: string; error: Error }[] = [];
   const printer = await openPrinter(config);
   try {
-    await copyFonts(config.outDir, documents.flatMap((d) => d.fonts));
+    await copyFonts(config.outDir, jobs.flatMap((j) => j.rendered.fonts));
     let done = 0;
-    const queue = [...documents];
+    const queue = [...jobs];
     const worker = async () => {
-      for (let doc = queue.shift(); doc; doc = queue.shift()) {
+      for (let job = queue.shift(); job; job = queue.shift()) {
+        const pdfPath = job.path.replace(/\.html$/, '.pdf');
         try {
-          const pdf = await printer.print(doc);
-          const base = { city: doc.city, kind: 'briefing' as const, lang: dataset.lang };
-          outputs.push(await writeOutput(config.outDir, { ...base, format: 'html', path: doc.path }, doc.html));
-          outputs.push(await writeOutput(config.outDir, { ...base, format: 'pdf', path: doc.path.replace(/\.html$/, '.pdf') }, pdf));
-          config.onProgress({ type: 'output', city: doc.city, path: doc.path.replace(/\.html$/, '.pdf'), done: ++done, total: documents.length });
+          let rendered = job.rendered;
+          let printed = await printer.print({ city: job.city ?? job.kind, path: job.path, html: rendered.html, fonts: rendered.fonts });
+          if (job.repaginate) {
+            rendered = job.repaginate(await readOutline(printed.pdf));
+            printed = await printer.print({ city: job.city ?? job.kind, path: job.path, html: rendered.html, fonts: rendered.fonts });
+          }
+          if (printed.overflows.length > 0) config.onProgress({ type: 'warning', message: msg.slideOverflow(job.path, printed.overflows) });
+          const pdf = await finishPdf(printed.pdf, { ...job.meta, lang: dataset.lang, creator: config.creator, epoch: config.epoch, dir: path.posix.dirname(job.path).replace(/^\.$/, '') });
+          const base = { city: job.city, kind: job.kind, lang: dataset.lang };
+          outputs.push(await writeOutput(config.outDir, { ...base, format: 'html', path: job.path }, rendered.html));
+          outputs.push(await writeOutput(config.outDir, { ...base, format: 'pdf', path: pdfPath }, pdf));
+          config.onProgress({ type: 'output', kind: job.kind, city: job.city, path: pdfPath, done: ++done, total: jobs.length });
         } catch (error) {
-          failures.push({ city: doc.city, error: error as Error });
+          failures.push({ city: job.city ?? job.kind, error: error as Error });
         }
       }
     };
-    await Promise.all(Array.from({ length: 4 }, worker));
+    await Promise.all(Array.from({ length: printer.size }, worker));
   } finally {
     await printer.close();
   }
@@ -121,9 +182,22 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   return result;
 }
 
-/** Font files HTML outputs refer to (../fonts/), so briefing.html opens with its own type. */
+/** Page of each table-of-contents entry: the first outline entry with its title, in order. */
+function tocPages(toc: readonly { title: string; anchor: string }[], outline: readonly { title: string; page: number }[]): Map<string, number> {
+  const pages = new Map<string, number>();
+  let from = 0;
+  for (const entry of toc) {
+    const at = outline.findIndex((o, i) => i >= from && o.title.trim() === entry.title);
+    if (at === -1) continue;
+    pages.set(entry.anchor, outline[at]!.page);
+    from = at + 1;
+  }
+  return pages;
+}
+
+/** Font files HTML outputs refer to (fonts/ beside the documents), so the HTML opens with its own type. */
 async function copyFonts(outDir: string, faces: readonly FontFace[]): Promise<void> {
-  const dir = path.join(outDir, FONT_URL_BASE.replace(/^\.\.\//, ''));
+  const dir = path.join(outDir, 'fonts');
   const unique = new Map(faces.map((f) => [f.file, f]));
   for (const face of unique.values()) {
     const target = path.join(dir, face.file);

@@ -12,6 +12,7 @@ import type { Valid } from './validate.js';
 
 export interface FigureView {
   readonly id: string;
+  readonly metric: string;
   readonly label: string;
   readonly subject: string | undefined;
   readonly value: number;
@@ -77,6 +78,65 @@ export interface CityContext {
   };
   /** Source fragments cited in the document, numbered from 1. */
   readonly notes: readonly { readonly n: number; readonly text: string }[];
+}
+
+export interface OverviewContext {
+  readonly lang: string;
+  readonly labels: Labels;
+  readonly dataset: CityContext['dataset'];
+  /** Every city, each with the path of its briefing relative to the overview. */
+  readonly cities: readonly (CityContext['city'] & { readonly briefing: string; readonly anchor: string })[];
+  readonly ranks: readonly { readonly name: string; readonly text: string; readonly stated: boolean }[];
+  /** The cross-city ranking chart, then one chart per metric stated for several cities. */
+  readonly charts: readonly ChartView[];
+}
+
+/**
+ * The overview puts cities side by side: their stated ranks, and each metric
+ * that several cities state, in one chart per metric so they share a scale.
+ */
+export function buildOverviewContext(valid: Valid, cities: readonly CityContext[]): OverviewContext {
+  const first = cities[0];
+  if (!first) throw new Error('an overview needs at least one city');
+  const { labels, lang, dataset } = first;
+  const charts: ChartView[] = [];
+  if (dataset.ranking) charts.push(rankingChart(valid, undefined, labels, dataset.ranking.metric, dataset.ranking.title));
+
+  const metrics = new Map<string, { city: CityContext['city']; figure: FigureView }[]>();
+  for (const { city } of cities) {
+    for (const figure of city.figures) {
+      if (figure.derived) continue;
+      const list = metrics.get(figure.metric) ?? [];
+      list.push({ city, figure });
+      metrics.set(figure.metric, list);
+    }
+  }
+  for (const [metric, entries] of metrics) {
+    if (new Set(entries.map((e) => e.city.id)).size < 2) continue;
+    const periods = new Set(entries.map((e) => e.figure.period));
+    const rows = [...entries]
+      .sort((a, b) => b.figure.value - a.figure.value)
+      .map(({ city, figure }, order): ChartRow => ({
+        label: periods.size > 1 || figure.subject ? `${city.name}${figure.subject ? ` · ${figure.subject}` : ''}${periods.size > 1 ? `(${figure.period})` : ''}` : city.name,
+        series: city.name,
+        group: figure.period,
+        value: figure.value,
+        valueText: figure.display,
+        style: 'stated',
+        current: false,
+        order,
+      }));
+    charts.push({ id: `compare-${metric}`, spec: 'bars', title: valid.dataset.metrics[metric]?.label ?? metric, note: periods.size > 1 ? labels.periodsDiffer : undefined, rows });
+  }
+
+  return {
+    lang,
+    labels,
+    dataset,
+    cities: cities.map(({ city }) => ({ ...city, briefing: `${city.id}/briefing.pdf`, anchor: `city-${city.id}` })),
+    ranks: cities.map(({ city }) => ({ name: city.name, text: city.rank?.text ?? labels.rankUnknown, stated: city.rank !== undefined })),
+    charts,
+  };
 }
 
 export function buildContexts(valid: Valid, only?: readonly string[]): CityContext[] {
@@ -147,6 +207,7 @@ function figureView(f: FigureData, city: CityData, valid: Valid, labels: Labels,
   const qualifier = f.qualifier ? labels[f.qualifier] : '';
   return {
     id: f.id,
+    metric: f.metric,
     label: f.label ?? valid.dataset.metrics[f.metric]?.label ?? f.metric,
     subject: f.subject,
     value: f.value,
@@ -188,7 +249,7 @@ function figureRow(f: FigureView, order: number, labels: Labels): ChartRow {
  * "top N" and "listed" statements, then cities the source gives no rank for.
  * A count the source does not state is drawn as unknown, never as zero.
  */
-function rankingChart(valid: Valid, current: CityData, labels: Labels, metric: string, title: string): ChartView {
+function rankingChart(valid: Valid, current: CityData | undefined, labels: Labels, metric: string, title: string): ChartView {
   const lang = valid.dataset.lang;
   const weight = (r: RankData | undefined) =>
     !r ? 3e9 : 'position' in r ? r.position : 'within' in r ? 1e9 + r.within : 2e9;
@@ -205,8 +266,8 @@ function rankingChart(valid: Valid, current: CityData, labels: Labels, metric: s
         group: rank,
         value: figure ? figure.value : null,
         valueText: figure ? withUnit(figure.value, figure.unit, lang) : labels.unknown,
-        style: figure ? (city.id === current.id ? 'highlight' : 'stated') : 'unknown',
-        current: city.id === current.id,
+        style: figure ? (city.id === current?.id ? 'highlight' : 'stated') : 'unknown',
+        current: city.id === current?.id,
         order,
       };
     });

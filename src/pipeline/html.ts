@@ -10,16 +10,19 @@ import Handlebars from 'handlebars';
 import { TemplateError } from '../errors.js';
 import { compactNumber, exactNumber, percent, withUnit } from '../format.js';
 import { msg } from '../messages.js';
+import type { Kind } from '../config.js';
 import type { FontFace, FontSet } from '../fonts.js';
-import type { CityContext } from './context.js';
 
-/** Where fonts live relative to a document, both when printed and in the out folder. */
-export const FONT_URL_BASE = '../fonts/';
 const FONT_FACES_MARK = '/*citybrief:font-faces*/';
 
+
 export interface Templates {
-  /** Render a city's briefing; `svgs` maps chart id to its SVG. */
-  briefing(context: CityContext, svgs: ReadonlyMap<string, string>): RenderedHtml;
+  /**
+   * Render a document of `kind` from `data` (a context with chart SVGs
+   * attached). `fontBase` is the fonts folder relative to the document,
+   * e.g. `../fonts/` for out/<city>/briefing.html.
+   */
+  render(kind: Kind, data: object, fontBase: string): RenderedHtml;
 }
 
 export interface RenderedHtml {
@@ -28,41 +31,48 @@ export interface RenderedHtml {
   readonly fonts: readonly FontFace[];
 }
 
-export async function loadTemplates(dir: string, fonts: FontSet): Promise<Templates> {
+/**
+ * Compile the templates of the requested kinds, the partials, and read every
+ * stylesheet of the folder (`theme.css` becomes `styles.theme`).
+ */
+export async function loadTemplates(dir: string, fonts: FontSet, kinds: readonly Kind[]): Promise<Templates> {
   const hbs = Handlebars.create();
   registerHelpers(hbs);
 
   const partialsDir = path.join(dir, 'partials');
-  const partialFiles = (await readdir(partialsDir).catch(() => [] as string[])).filter((f) => f.endsWith('.hbs'));
+  const partialFiles = (await readdir(partialsDir).catch(() => [] as string[])).filter((f) => f.endsWith('.hbs')).sort();
   for (const file of partialFiles) {
     const full = path.join(partialsDir, file);
     hbs.registerPartial(file.slice(0, -4), compile(hbs, await readFile(full, 'utf8'), full));
   }
 
-  const briefingPath = path.join(dir, 'briefing.hbs');
-  const source = await readFile(briefingPath, 'utf8').catch(() => {
-    throw new TemplateError(msg.templateMissing(briefingPath));
-  });
-  const briefing = compile(hbs, source, briefingPath);
-  const theme = await readFile(path.join(dir, 'theme.css'), 'utf8').catch(() => '');
+  const styles: Record<string, string> = {};
+  for (const file of (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.css')).sort()) {
+    styles[file.slice(0, -4)] = await readFile(path.join(dir, file), 'utf8');
+  }
+
+  const compiled = new Map<Kind, { file: string; template: Handlebars.TemplateDelegate }>();
+  for (const kind of kinds) {
+    const file = path.join(dir, `${kind}.hbs`);
+    const source = await readFile(file, 'utf8').catch(() => {
+      throw new TemplateError(msg.templateMissing(file));
+    });
+    compiled.set(kind, { file, template: compile(hbs, source, file) });
+  }
 
   return {
-    briefing(context, svgs) {
-      const data = {
-        ...context,
-        theme,
-        fontFaces: FONT_FACES_MARK,
-        city: { ...context.city, charts: context.city.charts.map((c) => ({ ...c, svg: svgs.get(c.id) ?? '' })) },
-      };
+    render(kind, data, fontBase) {
+      const entry = compiled.get(kind);
+      if (!entry) throw new TemplateError(msg.templateMissing(path.join(dir, `${kind}.hbs`)));
       let html: string;
       try {
-        html = briefing(data);
+        html = entry.template({ ...data, styles, fontFaces: FONT_FACES_MARK });
       } catch (error) {
-        throw new TemplateError(msg.templateInvalid(briefingPath, (error as Error).message), { cause: error });
+        throw new TemplateError(msg.templateInvalid(entry.file, (error as Error).message), { cause: error });
       }
       const used = fonts.facesFor(html);
-      // The theme sets type with var(--citybrief-fonts): the bundled families in the order the language prefers.
-      const css = `${fonts.css(used, FONT_URL_BASE)}\n:root{--citybrief-fonts:${fonts.stack};}`;
+      // Stylesheets set type with var(--citybrief-fonts): the bundled families in the order the language prefers.
+      const css = `${fonts.css(used, fontBase)}\n:root{--citybrief-fonts:${fonts.stack};}`;
       return { html: html.replace(FONT_FACES_MARK, css), fonts: used };
     },
   };
@@ -92,6 +102,16 @@ function registerHelpers(hbs: typeof Handlebars): void {
     withUnit: (value: number, unit: string, options: Handlebars.HelperOptions) => withUnit(value, unit, lang(options)),
     join: (list: unknown, separator: unknown) => (Array.isArray(list) ? list.join(typeof separator === 'string' ? separator : ', ') : ''),
     eq: (a: unknown, b: unknown) => a === b,
+    /** {{#each (chunk items 6)}} — a list cut into groups, e.g. cards per slide. */
+    chunk: (list: unknown, size: unknown) => {
+      const items = Array.isArray(list) ? list : [];
+      const n = Math.max(1, Number(size) || 1);
+      return Array.from({ length: Math.ceil(items.length / n) }, (_, i) => items.slice(i * n, i * n + n));
+    },
+    /** {{#each (sentences text 180)}} — text cut at sentence ends into pieces of at most about `max` characters. */
+    sentences: (text: unknown, max: unknown) => splitSentences(typeof text === 'string' ? text : '', Number(max) || 200),
+    /** {{inc @index}} — 1-based numbering. */
+    inc: (n: unknown) => Number(n) + 1,
     isNegative: (text: unknown) => typeof text === 'string' && /^[-−]/.test(text),
     /** A CSS string literal from its arguments, safe inside <style>. */
     cssString: (...args: unknown[]) => {
@@ -99,4 +119,20 @@ function registerHelpers(hbs: typeof Handlebars): void {
       return `"${parts.replace(/[\\"<>\n\r]/g, (c) => `\\${c.codePointAt(0)!.toString(16)} `)}"`;
     },
   });
+}
+
+/** Split text after sentence-ending punctuation into pieces of at most `max` characters (a longer sentence stands alone). */
+export function splitSentences(text: string, max: number): string[] {
+  const sentences = text.match(/[^。！？!?；;]+[。！？!?；;」”]*|[。！？!?；;]+/g) ?? [];
+  const pieces: string[] = [];
+  let current = '';
+  for (const sentence of sentences) {
+    if (current && current.length + sentence.length > max) {
+      pieces.push(current);
+      current = '';
+    }
+    current += sentence;
+  }
+  if (current) pieces.push(current);
+  return pieces;
 }

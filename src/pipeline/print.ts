@@ -21,8 +21,19 @@ export interface PrintDocument {
   readonly fonts: readonly FontFace[];
 }
 
+export interface Printed {
+  readonly pdf: Uint8Array;
+  /**
+   * Elements marked `data-fit="<name>"` whose content is larger than their box
+   * (it would be clipped), by name: e.g. a slide whose text does not fit.
+   */
+  readonly overflows: readonly string[];
+}
+
 export interface Printer extends AsyncDisposable {
-  print(doc: PrintDocument): Promise<Uint8Array>;
+  print(doc: PrintDocument): Promise<Printed>;
+  /** How many documents it prints at once. */
+  readonly size: number;
   /** URLs documents asked for that were refused. */
   readonly refused: readonly string[];
   close(): Promise<void>;
@@ -51,7 +62,8 @@ export async function openPrinter(config: ResolvedConfig): Promise<Printer> {
     return undefined;
   };
 
-  const pool = createPagePool(browser, Math.max(1, Math.min(availableParallelism(), 4)), assets);
+  const size = Math.max(1, Math.min(availableParallelism(), 4));
+  const pool = createPagePool(browser, size, assets);
 
   return {
     async print(doc) {
@@ -61,14 +73,23 @@ export async function openPrinter(config: ResolvedConfig): Promise<Printer> {
       try {
         return await pool.withPage(async (page) => {
           await page.goto(`${ORIGIN}${pathname}`, { waitUntil: 'load', timeout: PRINT_TIMEOUT_MS });
-          return await page.pdf({
+          // Page scripts are off; DevTools evaluation still works, and measures in print layout.
+          await page.emulateMediaType('print');
+          const overflows = await page.evaluate(() =>
+            [...document.querySelectorAll<HTMLElement>('[data-fit]')]
+              .filter((el) => el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1)
+              .map((el) => el.dataset.fit ?? ''),
+          );
+          const pdf = await page.pdf({
             printBackground: true,
             preferCSSPageSize: true,
             format: 'A4',
             tagged: true,
+            outline: true,
             waitForFonts: true,
             timeout: PRINT_TIMEOUT_MS,
           });
+          return { pdf, overflows };
         });
       } catch (error) {
         throw new PrintError(msg.printFailed(doc.city, (error as Error).message), { cause: error });
@@ -77,6 +98,7 @@ export async function openPrinter(config: ResolvedConfig): Promise<Printer> {
       }
     },
     refused: pool.refused,
+    size,
     close: () => pool.close(),
     [Symbol.asyncDispose]: () => pool.close(),
   };

@@ -1,5 +1,5 @@
 /**
- * Stage 7 — write: every file goes to a temporary name in its final folder
+ * Stage 8 — write: every file goes to a temporary name in its final folder
  * and is renamed into place, so a reader never sees half a file and a failed
  * build never replaces a good output with a broken one. PDFs are parsed back
  * (page count > 0) before they are renamed. The manifest is written last.
@@ -7,11 +7,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Kind } from '../config.js';
 import { WriteError } from '../errors.js';
 
 export interface ManifestEntry {
-  readonly city: string;
-  readonly kind: 'briefing';
+  /** The city the output is about; null for documents about all cities (the overview). */
+  readonly city: string | null;
+  readonly kind: Kind;
   readonly format: 'pdf' | 'html';
   readonly lang: string;
   /** Relative to the out folder, with forward slashes. */
@@ -61,7 +63,7 @@ export async function writeOutput(
     try {
       pages = await pdfPageCount(bytes);
     } catch (error) {
-      throw new WriteError(`the PDF printed for "${entry.city}" is not readable (${(error as Error).message}); the previous ${entry.path} was kept.`, { cause: error });
+      throw new WriteError(`the PDF printed for ${entry.path} is not readable (${(error as Error).message}); the previous ${entry.path} was kept.`, { cause: error });
     }
   }
   await writeAtomic(path.join(outDir, entry.path), bytes);
