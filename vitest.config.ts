@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
+    // One build of the seed dataset, shared by the end-to-end tests.
+    globalSetup: ['tests/e2e/global-setup.ts'],
     // End-to-end tests launch Chromium and print real PDFs.
     testTimeout: 120_000,
     hookTimeout: 240_000,

@@ -123,7 +123,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
     const data = { ...overview, charts: await withSvgs(overview.charts, 'overview') };
     const toc = [
       { title: overview.labels.comparison, anchor: 'comparison' },
-      ...overview.cities.map((c) => ({ title: c.name, anchor: c.anchor })),
+      ...overview.cities.map((c) => ({ title: c.name, anchor: c.anchor, headline: c.headline })),
     ];
     const render = (pages: ReadonlyMap<string, number>) =>
       templates.render('overview', { ...data, toc: toc.map((t) => ({ ...t, page: pages.get(t.anchor) ?? '' })) }, 'fonts/');

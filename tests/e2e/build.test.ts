@@ -3,12 +3,12 @@
  * PDFs back: content, fonts, page sizes, manifest.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { build, type BuildResult } from '../../src/index.js';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { build, type ManifestEntry } from '../../src/index.js';
 import { compactNumber } from '../../src/format.js';
 import { readPdf, squash, type PdfFacts } from '../helpers/pdf.js';
 
@@ -27,32 +27,30 @@ interface City {
   figures?: { id: string; value: number; unit: string; key?: boolean }[];
 }
 
-let out: string;
-let result: BuildResult;
+const out = inject('seedOut');
+const result = JSON.parse(await readFile(path.join(out, 'build-result.json'), 'utf8')) as { refused: string[]; failures: unknown[]; events: { type: string }[] };
 const pdfs = new Map<string, PdfFacts>();
 
 beforeAll(async () => {
-  out = await mkdtemp(path.join(tmpdir(), 'citybrief-e2e-'));
-  result = await build({ cwd: root, out });
   for (const city of cities) pdfs.set(city.id, await readPdf(path.join(out, city.id, 'briefing.pdf')));
 });
 
-afterAll(async () => {
-  if (out) await rm(out, { recursive: true, force: true });
-});
-
 describe('a full build of the seed dataset', () => {
-  it('writes a PDF and an HTML file per city and lists them in the manifest', async () => {
-    const manifest = JSON.parse(await readFile(path.join(out, 'manifest.json'), 'utf8')) as { outputs: Record<string, unknown>[] };
-    expect(manifest.outputs).toHaveLength(cities.length * 2);
-    for (const city of cities) {
+  it('writes a briefing, slides (PDF and HTML each) per city and one overview, all in the manifest', async () => {
+    const manifest = JSON.parse(await readFile(path.join(out, 'manifest.json'), 'utf8')) as { outputs: ManifestEntry[] };
+    expect(manifest.outputs).toHaveLength(cities.length * 4 + 2);
+    const expected = [
+      ...cities.flatMap((city) => ['briefing', 'slides'].map((kind) => ({ city: city.id as string | null, kind, stem: `${city.id}/${kind}` }))),
+      { city: null, kind: 'overview', stem: 'overview' },
+    ];
+    for (const { city, kind, stem } of expected) {
       for (const format of ['pdf', 'html']) {
-        const entry = manifest.outputs.find((o) => o.city === city.id && o.format === format);
-        expect(entry, `${city.id} ${format}`).toMatchObject({ kind: 'briefing', lang: dataset.lang, path: `${city.id}/briefing.${format}` });
-        const bytes = await readFile(path.join(out, entry!.path as string));
+        const entry = manifest.outputs.find((o) => o.path === `${stem}.${format}`);
+        expect(entry, `${stem}.${format}`).toMatchObject({ city, kind, format, lang: dataset.lang });
+        const bytes = await readFile(path.join(out, entry!.path));
         expect(entry!.bytes).toBe(bytes.byteLength);
         expect(entry!.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
-        if (format === 'pdf') expect(entry!.pages).toBe(pdfs.get(city.id)!.pages);
+        if (format === 'pdf') expect(entry!.pages).toBe((await readPdf(path.join(out, entry!.path))).pages);
         else expect(entry!.pages).toBeNull();
       }
     }
@@ -116,9 +114,10 @@ describe('a full build of the seed dataset', () => {
     for (const city of unranked) expect(text).toContain(`${city.name[dataset.lang]}未載明`);
   });
 
-  it('refuses nothing because documents ask for nothing outside the build', () => {
+  it('refuses nothing because documents ask for nothing outside the build, and warns of nothing', () => {
     expect(result.refused).toEqual([]);
     expect(result.failures).toEqual([]);
+    expect(result.events.filter((e) => e.type === 'warning')).toEqual([]);
   });
 
   it('writes HTML that runs no script and loads only its own fonts', async () => {
@@ -133,11 +132,17 @@ describe('a full build of the seed dataset', () => {
     for (const url of urls) expect(fonts).toContain(path.basename(url));
   });
 
-  it('rebuilding one city keeps the other cities in the manifest', async () => {
-    const before = await readFile(path.join(out, cities[1]!.id, 'briefing.pdf'));
-    const again = await build({ cwd: root, out, cities: [cities[0]!.id] });
-    expect(again.outputs.map((o) => o.city)).toEqual([cities[0]!.id, cities[0]!.id]);
-    expect(again.manifest.outputs).toHaveLength(cities.length * 2);
-    expect(await readFile(path.join(out, cities[1]!.id, 'briefing.pdf'))).toEqual(before);
+  it('rebuilding one kind of one city keeps every other output and its manifest entry', async () => {
+    const copy = await mkdtemp(path.join(tmpdir(), 'citybrief-partial-'));
+    try {
+      await cp(out, copy, { recursive: true });
+      const before = await readFile(path.join(copy, 'manifest.json'), 'utf8');
+      const again = await build({ cwd: root, out: copy, cities: [cities[0]!.id], kinds: ['briefing'] });
+      expect(again.outputs.map((o) => o.path).sort()).toEqual([`${cities[0]!.id}/briefing.html`, `${cities[0]!.id}/briefing.pdf`]);
+      // Same inputs, same bytes: the manifest is unchanged.
+      expect(await readFile(path.join(copy, 'manifest.json'), 'utf8')).toBe(before);
+    } finally {
+      await rm(copy, { recursive: true, force: true });
+    }
   });
 });

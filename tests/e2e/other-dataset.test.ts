@@ -21,6 +21,7 @@ beforeAll(async () => {
   out = await mkdtemp(path.join(tmpdir(), 'citybrief-other-'));
   result = await build({ cwd: root, data, out, onProgress: (e) => events.push(e) });
   for (const id of ['example-city', 'sample-county']) pdfs.set(id, await readPdf(path.join(out, id, 'briefing.pdf')));
+  pdfs.set('overview', await readPdf(path.join(out, 'overview.pdf')));
 });
 
 afterAll(async () => {
@@ -30,11 +31,17 @@ afterAll(async () => {
 describe('a Simplified-Chinese dataset from another office', () => {
   it('builds every city and lists them in the manifest with their language', () => {
     expect(result.failures).toEqual([]);
-    expect(result.manifest.outputs.map((o) => `${o.city}/${o.format}/${o.lang}`).sort()).toEqual([
-      'example-city/html/zh-Hans',
-      'example-city/pdf/zh-Hans',
-      'sample-county/html/zh-Hans',
-      'sample-county/pdf/zh-Hans',
+    expect(result.manifest.outputs.map((o) => `${o.path} ${o.city} ${o.lang}`).sort()).toEqual([
+      'example-city/briefing.html example-city zh-Hans',
+      'example-city/briefing.pdf example-city zh-Hans',
+      'example-city/slides.html example-city zh-Hans',
+      'example-city/slides.pdf example-city zh-Hans',
+      'overview.html null zh-Hans',
+      'overview.pdf null zh-Hans',
+      'sample-county/briefing.html sample-county zh-Hans',
+      'sample-county/briefing.pdf sample-county zh-Hans',
+      'sample-county/slides.html sample-county zh-Hans',
+      'sample-county/slides.pdf sample-county zh-Hans',
     ]);
   });
 

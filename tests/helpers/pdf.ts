@@ -1,6 +1,6 @@
 /** Reading PDFs back: text through pdf.js, structure (pages, fonts) through pdf-lib. */
 import { readFile } from 'node:fs/promises';
-import { PDFDict, PDFDocument, PDFName, PDFRawStream, type PDFObject } from 'pdf-lib';
+import { PDFArray, PDFDict, PDFDocument, PDFHexString, PDFName, PDFRawStream, PDFString, type PDFObject } from 'pdf-lib';
 
 export interface PdfFacts {
   readonly pages: number;
@@ -54,4 +54,53 @@ export async function readPdf(file: string): Promise<PdfFacts> {
 /** Text with whitespace removed, to compare with extracted PDF text. */
 export function squash(text: string): string {
   return text.replace(/\s+/g, '');
+}
+
+export interface PdfDocumentFacts {
+  /** The document information dictionary as pdf.js reads it (Title, Subject, Author, Keywords, Creator, CreationDate…). */
+  readonly info: Record<string, unknown>;
+  readonly lang: string | null;
+  /** Bookmarks in order: title, 1-based page, depth. */
+  readonly outline: readonly { title: string; page: number; depth: number }[];
+  /** /MarkInfo /Marked and a structure tree on page 1: a tagged PDF. */
+  readonly tagged: boolean;
+  /** Link annotations that open another file (GoToR), by page. */
+  readonly fileLinks: readonly { page: number; file: string }[];
+}
+
+/** Document-level facts, read with pdf.js (metadata, outline, tags) and pdf-lib (link actions). */
+export async function readPdfDocument(file: string): Promise<PdfDocumentFacts> {
+  const bytes = new Uint8Array(await readFile(file));
+  const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
+  const loading = pdfjs.getDocument({ data: bytes.slice(), useSystemFonts: false, isEvalSupported: false, verbosity: 0 });
+  const pdf = await loading.promise;
+  const { info } = await pdf.getMetadata();
+  const outline: { title: string; page: number; depth: number }[] = [];
+  type Item = { title: string; dest: unknown; items: Item[] };
+  const walk = async (items: Item[] | null, depth: number) => {
+    for (const item of items ?? []) {
+      const dest = typeof item.dest === 'string' ? await pdf.getDestination(item.dest) : (item.dest as unknown[] | null);
+      const ref = dest?.[0] as { num: number; gen: number } | undefined;
+      outline.push({ title: item.title, page: ref ? (await pdf.getPageIndex(ref)) + 1 : 0, depth });
+      await walk(item.items, depth + 1);
+    }
+  };
+  await walk((await pdf.getOutline()) as Item[] | null, 0);
+  const markInfo = await pdf.getMarkInfo();
+  const tree = await (await pdf.getPage(1)).getStructTree();
+  await loading.destroy();
+
+  const doc = await PDFDocument.load(bytes, { updateMetadata: false });
+  const lang = doc.catalog.lookupMaybe(PDFName.of('Lang'), PDFString, PDFHexString)?.decodeText() ?? null;
+  const fileLinks: { page: number; file: string }[] = [];
+  doc.getPages().forEach((page, i) => {
+    const annots = page.node.lookupMaybe(PDFName.of('Annots'), PDFArray);
+    for (let j = 0; j < (annots?.size() ?? 0); j++) {
+      const action = doc.context.lookup(annots!.get(j), PDFDict).lookupMaybe(PDFName.of('A'), PDFDict);
+      if (action?.get(PDFName.of('S'))?.toString() !== '/GoToR') continue;
+      const target = action.lookupMaybe(PDFName.of('F'), PDFString, PDFHexString)?.decodeText();
+      if (target) fileLinks.push({ page: i + 1, file: target });
+    }
+  });
+  return { info: info as Record<string, unknown>, lang, outline, tagged: Boolean(markInfo?.Marked) && tree !== null, fileLinks };
 }
