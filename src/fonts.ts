@@ -88,13 +88,23 @@ function fontSet(families: readonly string[]): FontSet {
   const byFamily = faces();
   const ordered = families.map((f) => byFamily.get(f) ?? []);
 
-  /** The first face, in family order, whose ranges hold the code point. */
+  /** The first face, in family order, whose ranges hold the code point (memoised: documents repeat their characters). */
+  const lookup = new Map<number, FontFace | null>();
   const faceOf = (cp: number, weight: number): FontFace | undefined => {
-    for (const list of ordered) {
-      const face = list.find((f) => f.weight === weight && f.ranges.some(([a, b]) => cp >= a && cp <= b));
-      if (face) return face;
+    const key = cp * 1000 + weight;
+    let face = lookup.get(key);
+    if (face === undefined) {
+      face = null;
+      for (const list of ordered) {
+        const found = list.find((f) => f.weight === weight && f.ranges.some(([a, b]) => cp >= a && cp <= b));
+        if (found) {
+          face = found;
+          break;
+        }
+      }
+      lookup.set(key, face);
     }
-    return undefined;
+    return face ?? undefined;
   };
 
   const fonts = new Map<string, fontkit.Font>();
