@@ -26,6 +26,16 @@ export interface BuildOptions {
   cwd?: string;
   /** Environment to read CITYBRIEF_CHROME and PUPPETEER_EXECUTABLE_PATH from. Default: process.env */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Rebuild every output even when its inputs did not change. */
+  force?: boolean;
+  /** Pages printing at once. Default: the number of CPUs, at most 4. */
+  concurrency?: number;
+  /** Milliseconds one document may take to print before it fails alone. Default: 60000. */
+  timeout?: number;
+  /** Replace the browser after this many documents, to bound its memory. Default: 500. */
+  recycleAfter?: number;
+  /** Stops the build: no new work is started, the browser is closed, nothing half-written is left. */
+  signal?: AbortSignal;
   /** Called with progress events; the CLI prints them. */
   onProgress?: (event: ProgressEvent) => void;
 }
@@ -33,6 +43,9 @@ export interface BuildOptions {
 export type ProgressEvent =
   | { readonly type: 'stage'; readonly stage: string }
   | { readonly type: 'warning'; readonly message: string }
+  | { readonly type: 'plan'; readonly build: number; readonly unchanged: number }
+  | { readonly type: 'browser'; readonly pid: number | undefined; readonly generation: number }
+  | { readonly type: 'failed'; readonly path: string; readonly message: string }
   | { readonly type: 'output'; readonly kind: Kind; readonly city: string | null; readonly path: string; readonly done: number; readonly total: number };
 
 export interface ResolvedConfig {
@@ -47,6 +60,12 @@ export interface ResolvedConfig {
   readonly epoch: number | undefined;
   /** citybrief's name and version, recorded as the PDFs' creator. */
   readonly creator: string;
+  readonly version: string;
+  readonly force: boolean;
+  readonly concurrency: number | undefined;
+  readonly timeoutMs: number;
+  readonly recycleAfter: number;
+  readonly signal: AbortSignal | undefined;
   readonly browser: {
     /** Explicit executable, from options or the environment, tried first. */
     readonly executablePath: string | undefined;
@@ -104,8 +123,20 @@ export function resolveConfig(options: BuildOptions = {}): ResolvedConfig {
     kinds: Object.freeze(KINDS.filter((k) => kinds.includes(k))),
     epoch,
     creator: `citybrief ${version}`,
+    version,
+    force: options.force ?? false,
+    concurrency: positive(options.concurrency, 'concurrency'),
+    timeoutMs: positive(options.timeout, 'timeout') ?? 60_000,
+    recycleAfter: positive(options.recycleAfter, 'recycleAfter') ?? 500,
+    signal: options.signal,
     browser: Object.freeze({ executablePath, executableFrom }),
     env: Object.freeze({ PROGRAMFILES: env.PROGRAMFILES, 'PROGRAMFILES(X86)': env['PROGRAMFILES(X86)'], LOCALAPPDATA: env.LOCALAPPDATA }),
     onProgress: options.onProgress ?? (() => {}),
   });
+}
+
+function positive(value: number | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < 1) throw new UsageError(msg.notPositive(name, value));
+  return value;
 }

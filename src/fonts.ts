@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import * as fontkit from 'fontkit';
+import type * as Fontkit from 'fontkit';
 
 const FAMILIES = {
   tc: { family: 'Noto Sans TC', pkg: '@fontsource/noto-sans-tc' },
@@ -107,7 +107,9 @@ function fontSet(families: readonly string[]): FontSet {
     return face ?? undefined;
   };
 
-  const fonts = new Map<string, fontkit.Font>();
+  const fonts = new Map<string, Fontkit.Font>();
+  // fontkit loads the first time a width is measured (charts), not when citybrief starts.
+  let fontkit: typeof Fontkit | undefined;
   const advance = new Map<string, number>();
   const emWidth = (cp: number, weight: number): number => {
     const key = `${weight}:${cp}`;
@@ -117,7 +119,8 @@ function fontSet(families: readonly string[]): FontSet {
       if (face) {
         let font = fonts.get(face.absPath);
         if (!font) {
-          font = fontkit.create(readFileSync(face.absPath)) as fontkit.Font;
+          fontkit ??= createRequire(import.meta.url)('fontkit') as typeof Fontkit;
+          font = fontkit.create(readFileSync(face.absPath)) as Fontkit.Font;
           fonts.set(face.absPath, font);
         }
         em = font.glyphForCodePoint(cp).advanceWidth / font.unitsPerEm;
@@ -163,6 +166,14 @@ function fontSet(families: readonly string[]): FontSet {
       return em * size;
     },
   };
+}
+
+/** Names and versions of the font packages: part of every output's inputs. */
+export function fontPackagesDigest(): string {
+  const require = createRequire(import.meta.url);
+  return Object.values(FAMILIES)
+    .map(({ pkg }) => `${pkg}@${(JSON.parse(readFileSync(require.resolve(`${pkg}/package.json`), 'utf8')) as { version: string }).version}`)
+    .join(' ');
 }
 
 export function parseUnicodeRange(value: string): [number, number][] {

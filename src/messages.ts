@@ -11,6 +11,7 @@ export const msg = {
   badEpoch: (value: string) => `SOURCE_DATE_EPOCH is "${value}"; it must be whole seconds since 1970 (or unset for PDFs without dates).`,
   slideOverflow: (path: string, slides: readonly string[]) =>
     `${path}: content does not fit on ${slides.length === 1 ? 'slide' : 'slides'} ${slides.join(', ')} and would be cut off. Shorten the text or split it in the template.`,
+  notPositive: (name: string, value: unknown) => `${name} must be a whole number of at least 1, not ${String(value)}.`,
   noDataset: (path: string) =>
     `no dataset at ${path}. Pass --data with the path to a dataset.yaml (or the folder holding one).`,
   unreadable: (path: string, reason: string) => `cannot read ${path}: ${reason}`,
@@ -46,6 +47,14 @@ export const msg = {
     ].join('\n'),
   uncoveredGlyphs: (city: string, chars: readonly string[]) =>
     `the briefing for "${city}" has characters the bundled fonts lack (${chars.slice(0, 20).join(' ')}${chars.length > 20 ? ' …' : ''}); they may print as boxes.`,
+  printTimeout: (what: string, ms: number) => `${what} took longer than ${ms / 1000} s to print and was stopped. Check the document for very long content, or raise the timeout.`,
+  printerClosed: 'the printer was closed: the build is stopping.',
+  browserCrashed: (what: string) => `the browser crashed twice while printing ${what}; it was skipped.`,
+  emptyPdf: (path: string) => `the PDF printed for ${path} has no pages; the previous ${path} was kept.`,
+  writeFailed: (file: string, reason: string) => `could not write ${file}: ${reason}. Check that the out folder is writable and the disk has room; the previous file was kept.`,
+  buildFailed: (failed: number, total: number, lines: readonly string[]) =>
+    [`${failed} of ${total} documents failed; the others were written:`, ...lines.map((l) => `  ${l}`), 'Fix what is named and build again: only the missing documents are redone.'].join('\n'),
+  buildAborted: (written: number) => `stopped: ${written} document${written === 1 ? '' : 's'} written and kept; the next build continues from there.`,
   printFailed: (city: string, reason: string) => `could not print the briefing for "${city}": ${reason}`,
   blockedRequest: (url: string) => `a document asked for ${url}; citybrief loads nothing from outside the build and refused it`,
 } as const;
@@ -77,6 +86,7 @@ export interface Labels {
   readonly unknown: string;
   readonly noFigures: string;
   readonly rankingChartNote: string;
+  readonly rankingTruncated: (n: number) => string;
   readonly page: string;
   readonly of: string;
   readonly exact: string;
@@ -118,6 +128,7 @@ const zhHant: Labels = {
   unknown: '未載明',
   noFigures: '原文未載明本市的量化數據。',
   rankingChartNote: '僅列原文載明的名次與授權量;「未載明」表示原文沒有提供,不代表為零。',
+  rankingTruncated: (n) => `另有${n}個城市未列出。`,
   page: '第',
   of: '頁,共',
   exact: '精確值',
@@ -158,6 +169,7 @@ const zhHans: Labels = {
   unknown: '未载明',
   noFigures: '原文未载明本市的量化数据。',
   rankingChartNote: '仅列原文载明的名次与授权量;「未载明」表示原文没有提供,不代表为零。',
+  rankingTruncated: (n) => `另有${n}个城市未列出。`,
   page: '第',
   of: '页,共',
   exact: '精确值',
@@ -199,6 +211,7 @@ const en: Labels = {
   unknown: 'not stated',
   noFigures: 'The source states no figures for this city.',
   rankingChartNote: 'Only ranks and counts stated in the source are shown; "not stated" means the source gives none, not zero.',
+  rankingTruncated: (n) => `${n} more cities are not shown.`,
   page: 'Page',
   of: 'of',
   exact: 'exact',

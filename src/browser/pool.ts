@@ -1,11 +1,17 @@
 /**
- * One browser per build and a small pool of pages reused across documents.
- * A page is only reached through `withPage`, which hands it back (or closes it
- * if it broke) when the work is done. Every page runs with JavaScript off and
- * answers requests for the build's own assets from memory; anything else is
- * refused and recorded.
+ * One browser and a pool of reused pages. A page is only reached through
+ * `run`, which hands it back (or discards it if it broke) when the work is
+ * done. Every page runs with JavaScript off and answers requests for the
+ * build's own assets from memory; anything else is refused and recorded.
+ *
+ * The pool survives its browser: if Chromium crashes or is killed, the next
+ * `run` relaunches it, and work that was on the dead browser is retried once.
+ * After `recycleAfter` documents the browser is replaced, to bound its memory.
+ * Work that takes longer than `timeoutMs` fails alone: its page is closed.
  */
 import type { Browser, HTTPRequest, Page } from 'puppeteer-core';
+import { PrintError } from '../errors.js';
+import { msg } from '../messages.js';
 
 /** The origin documents are served from. `.invalid` can never resolve, so nothing reaches a network. */
 export const ORIGIN = 'http://citybrief.invalid';
@@ -15,85 +21,186 @@ export interface Asset {
   readonly contentType: string;
 }
 
+/** A page of the pool with what it already holds, so work can skip repeating it. */
+export interface Slot {
+  readonly page: Page;
+  /** Free-form state the user of the pool keeps per page (e.g. fonts added). */
+  readonly state: Map<string, unknown>;
+}
+
+export interface PoolOptions {
+  readonly size: number;
+  readonly launch: () => Promise<Browser>;
+  readonly assets: (pathname: string) => Asset | undefined;
+  /** Prepare a new page (load a shell document, …). */
+  readonly setup?: (slot: Slot) => Promise<void>;
+  readonly timeoutMs: number;
+  readonly recycleAfter: number;
+  /** Told when a browser starts: its process id, for logs and for tests that kill it. */
+  readonly onLaunch?: (pid: number | undefined, generation: number) => void;
+}
+
 export interface PagePool extends AsyncDisposable {
-  /** Run `fn` with a page; the page returns to the pool afterwards. */
-  withPage<T>(fn: (page: Page) => Promise<T>): Promise<T>;
+  /** Run `fn` with a page; retried once on a fresh browser if the browser died under it. */
+  run<T>(label: string, fn: (slot: Slot) => Promise<T>): Promise<T>;
   /** Requests that were refused, by URL. */
   readonly refused: readonly string[];
+  /** How many times the browser was relaunched after a crash. */
+  readonly restarts: number;
   close(): Promise<void>;
 }
 
-export function createPagePool(browser: Browser, size: number, assets: (pathname: string) => Asset | undefined): PagePool {
-  const idle: Page[] = [];
-  const waiting: ((page: Page | undefined) => void)[] = [];
-  let open = 0;
+class Timeout extends Error {}
+/** The browser died under a piece of work. */
+class BrowserGone extends Error {
+  constructor(readonly generation: number, options: { cause: unknown }) {
+    super('the browser closed unexpectedly', options);
+  }
+}
+
+export function createPagePool(options: PoolOptions): PagePool {
   const refused: string[] = [];
+  let browser: Browser | undefined;
+  let launching: Promise<Browser> | undefined;
+  let generation = 0;
+  let restarts = 0;
+  let lastCrash = 0;
+  let documents = 0;
+  let closed = false;
+  const idle: Slot[] = [];
+  const waiting: (() => void)[] = [];
+  let busy = 0;
 
   const onRequest = (request: HTTPRequest) => {
     const url = request.url();
-    const asset = url.startsWith(`${ORIGIN}/`) ? assets(new URL(url).pathname) : undefined;
+    const asset = url.startsWith(`${ORIGIN}/`) ? options.assets(new URL(url).pathname) : undefined;
     if (asset) {
-      void request.respond({ status: 200, contentType: asset.contentType, body: asset.body });
+      void request.respond({ status: 200, contentType: asset.contentType, body: asset.body }).catch(() => {});
     } else {
-      refused.push(url);
-      void request.abort('blockedbyclient');
+      // data: URLs never reach the network and are not recorded as refused.
+      if (!url.startsWith('data:')) refused.push(url);
+      void request.abort('blockedbyclient').catch(() => {});
     }
   };
 
-  const newPage = async () => {
-    const page = await browser.newPage();
+  const ensureBrowser = async (): Promise<Browser> => {
+    if (browser?.connected) return browser;
+    launching ??= (async () => {
+      if (browser) {
+        // The old browser died (or is being recycled): forget its pages.
+        idle.length = 0;
+        await browser.close().catch(() => {});
+      }
+      const next = await options.launch();
+      generation++;
+      documents = 0;
+      options.onLaunch?.(next.process()?.pid, generation);
+      browser = next;
+      return next;
+    })().finally(() => {
+      launching = undefined;
+    });
+    return launching;
+  };
+
+  const newSlot = async (): Promise<Slot> => {
+    const b = await ensureBrowser();
+    const page = await b.newPage();
     await page.setJavaScriptEnabled(false);
     await page.setRequestInterception(true);
     page.on('request', onRequest);
-    return page;
+    const slot: Slot = { page, state: new Map<string, unknown>([['generation', generation]]) };
+    await options.setup?.(slot);
+    return slot;
   };
 
-  const acquire = async (): Promise<Page> => {
-    const page = idle.pop();
-    if (page) return page;
-    if (open < size) {
-      open++;
-      try {
-        return await newPage();
-      } catch (error) {
-        open--;
-        throw error;
+  const acquire = async (): Promise<Slot> => {
+    while (busy >= options.size) await new Promise<void>((resolve) => waiting.push(resolve));
+    busy++;
+    try {
+      if (documents >= options.recycleAfter && browser?.connected) {
+        // Recycle: wait for the other pages to finish, then replace the browser.
+        while (busy > 1) await new Promise((resolve) => setTimeout(resolve, 10));
+        if (documents >= options.recycleAfter) {
+          idle.length = 0;
+          const old = browser;
+          browser = undefined;
+          await old.close().catch(() => {});
+        }
       }
+      let slot = idle.pop();
+      while (slot && (slot.page.isClosed() || !slot.page.browser().connected)) slot = idle.pop();
+      return slot ?? (await newSlot());
+    } catch (error) {
+      release(undefined);
+      throw error;
     }
-    const next = await new Promise<Page | undefined>((resolve) => waiting.push(resolve));
-    return next ?? acquire();
   };
 
-  const release = (page: Page, broken: boolean) => {
-    if (broken) {
-      open--;
-      void page.close().catch(() => {});
-      waiting.shift()?.(undefined);
-      return;
+  const release = (slot: Slot | undefined) => {
+    busy--;
+    if (slot && !slot.page.isClosed() && slot.page.browser() === browser && browser?.connected) idle.push(slot);
+    else if (slot) void slot.page.close().catch(() => {});
+    waiting.shift()?.();
+  };
+
+  const attempt = async <T>(label: string, fn: (slot: Slot) => Promise<T>): Promise<T> => {
+    const slot = await acquire();
+    let keep = true;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Timeout(label)), options.timeoutMs);
+      });
+      const result = await Promise.race([fn(slot), timeout]);
+      documents++;
+      return result;
+    } catch (error) {
+      keep = false;
+      if (error instanceof Timeout) {
+        await slot.page.close().catch(() => {});
+        throw new PrintError(msg.printTimeout(label, options.timeoutMs));
+      }
+      if (!closed && !slot.page.browser().connected) throw new BrowserGone(slot.state.get('generation') as number, { cause: error });
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      release(keep ? slot : undefined);
     }
-    const waiter = waiting.shift();
-    if (waiter) waiter(page);
-    else idle.push(page);
   };
 
   const close = async () => {
-    await browser.close().catch(() => {});
+    closed = true;
+    idle.length = 0;
+    await launching?.catch(() => {});
+    const b = browser;
+    browser = undefined;
+    await b?.close().catch(() => {});
   };
 
   return {
-    async withPage(fn) {
-      const page = await acquire();
-      let broken = false;
+    async run(label, fn) {
+      if (closed) throw new PrintError(msg.printerClosed);
       try {
-        return await fn(page);
+        return await attempt(label, fn);
       } catch (error) {
-        broken = true;
-        throw error;
-      } finally {
-        release(page, broken || page.isClosed());
+        if (!(error instanceof BrowserGone) || closed) throw error;
+        // The browser died under this work: count the crash once, relaunch, and try again, once.
+        if (error.generation > lastCrash) {
+          lastCrash = error.generation;
+          restarts++;
+        }
+        try {
+          return await attempt(label, fn);
+        } catch (again) {
+          throw again instanceof BrowserGone ? new PrintError(msg.browserCrashed(label), { cause: again.cause }) : again;
+        }
       }
     },
     refused,
+    get restarts() {
+      return restarts;
+    },
     close,
     [Symbol.asyncDispose]: close,
   };

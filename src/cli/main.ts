@@ -7,6 +7,7 @@ import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CitybriefError, DataError } from '../errors.js';
 import type { BuildOptions } from '../config.js';
+import { progressReporter } from './progress.js';
 
 const HELP = {
   main: `citybrief — printable city briefings from a dataset, Handlebars templates and Vega-Lite charts
@@ -33,10 +34,18 @@ Options:
   --city ID          build only this city; repeat for several (default: all)
   --kind KINDS       what to build, comma-separated: briefing,slides,overview
                      (default: all three; the overview always covers every city)
+  --force            rebuild every output, even those whose inputs did not change
+  --concurrency N    pages printing at once (default: CPUs, at most 4)
+  --json             print a machine-readable summary on stdout
   --chrome PATH      Chrome or Chromium to print with (also: CITYBRIEF_CHROME)
   -h, --help         show this help
 
-Exit codes: 0 built, 1 some documents failed, 2 invalid data, templates or usage.
+Only outputs whose inputs changed are rebuilt (the manifest records each
+output's inputs hash). Ctrl-C stops cleanly: finished documents are kept and
+the next build continues from there.
+
+Exit codes: 0 built, 1 some documents failed (the others were written),
+2 invalid data, templates or usage, 130 stopped by a signal.
 `,
   validate: `Usage: citybrief validate [--data PATH] [--templates DIR]
 
@@ -61,9 +70,15 @@ const common = {
 export interface Io {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
+  /** A terminal that can redraw a progress line (not CI, not piped). */
+  readonly live?: boolean;
 }
 
-const processIo: Io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
+const processIo: Io = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+  live: Boolean(process.stderr.isTTY) && !process.env.CI,
+};
 
 /** Run the CLI with `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
@@ -102,14 +117,36 @@ function parse(args: readonly string[], options: ParseArgsConfig['options'], hel
 }
 
 async function buildCommand(args: readonly string[], io: Io): Promise<number> {
-  const values = parse(args, { ...common, out: { type: 'string' }, city: { type: 'string', multiple: true }, kind: { type: 'string', multiple: true }, chrome: { type: 'string' } }, HELP.build, io);
+  const values = parse(
+    args,
+    {
+      ...common,
+      out: { type: 'string' },
+      city: { type: 'string', multiple: true },
+      kind: { type: 'string', multiple: true },
+      chrome: { type: 'string' },
+      force: { type: 'boolean' },
+      json: { type: 'boolean' },
+      concurrency: { type: 'string' },
+    },
+    HELP.build,
+    io,
+  );
   if (!values) return 2;
   if (values.help) {
     io.out(HELP.build);
     return 0;
   }
-  const { build } = await import('../pipeline/build.js');
-  const started = Date.now();
+  const { build, BuildAbortedError, BuildFailedError } = await import('../pipeline/build.js');
+  const reporter = progressReporter(io.err, io.live ?? false);
+  // The first SIGINT/SIGTERM stops the build cleanly; a second one exits at once.
+  const controller = new AbortController();
+  const stop = () => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   const options: BuildOptions = {
     data: values.data as string | undefined,
     templates: values.templates as string | undefined,
@@ -117,18 +154,50 @@ async function buildCommand(args: readonly string[], io: Io): Promise<number> {
     cities: values.city as string[] | undefined,
     kinds: (values.kind as string[] | undefined)?.flatMap((k) => k.split(',')).map((k) => k.trim()).filter(Boolean),
     chrome: values.chrome as string | undefined,
-    onProgress: (event) => {
-      if (event.type === 'stage') io.err(`· ${event.stage}\n`);
-      else if (event.type === 'warning') io.err(`  warning: ${event.message}\n`);
-      else io.err(`  ✓ ${event.path}  (${event.done}/${event.total})\n`);
-    },
+    force: values.force as boolean | undefined,
+    concurrency: values.concurrency === undefined ? undefined : Number(values.concurrency),
+    signal: controller.signal,
+    onProgress: reporter.onProgress,
   };
-  const result = await build(options);
+  try {
+    const result = await build(options);
+    reporter.end();
+    if (values.json) io.out(`${JSON.stringify(summary(result))}\n`);
+    else io.out(`${describe(result)}\n`);
+    return 0;
+  } catch (error) {
+    reporter.end();
+    if ((error instanceof BuildFailedError || error instanceof BuildAbortedError) && values.json) io.out(`${JSON.stringify(summary(error.result))}\n`);
+    throw error;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}
+
+type Result = Awaited<ReturnType<typeof import('../pipeline/build.js').build>>;
+
+function describe(result: Result): string {
   const counts = new Map<string, number>();
   for (const o of result.outputs) if (o.format === 'pdf') counts.set(o.kind, (counts.get(o.kind) ?? 0) + 1);
-  const summary = [...counts].map(([kind, n]) => `${n} ${kind}${n === 1 || kind === 'slides' ? '' : 's'}`).join(', ') || 'nothing';
-  io.out(`Built ${summary} in ${((Date.now() - started) / 1000).toFixed(1)} s → ${result.outDir}\n`);
-  return 0;
+  const built = [...counts].map(([kind, n]) => `${n} ${kind}${n === 1 || kind === 'slides' ? '' : 's'}`).join(', ') || 'nothing';
+  const kept = result.unchanged > 0 ? `, ${result.unchanged} unchanged` : '';
+  return `Built ${built}${kept} in ${(result.elapsedMs / 1000).toFixed(1)} s → ${result.outDir}`;
+}
+
+/** The machine-readable summary printed by --json. */
+function summary(result: Result) {
+  return {
+    ok: result.failures.length === 0,
+    outDir: result.outDir,
+    built: result.outputs.filter((o) => o.format === 'pdf').map((o) => o.path),
+    unchanged: result.unchanged,
+    failed: result.failures.map((f) => ({ path: f.path, city: f.city, error: f.error.message })),
+    restarts: result.restarts,
+    refused: result.refused,
+    elapsedMs: Math.round(result.elapsedMs),
+    timingsMs: Object.fromEntries(Object.entries(result.timings).map(([k, v]) => [k, Math.round(v)])),
+  };
 }
 
 async function validateCommand(args: readonly string[], io: Io): Promise<number> {

@@ -1,185 +1,286 @@
 /**
  * The build, stage by stage:
  *
- *   load ─▶ validate ─▶ context ─▶ charts ─▶ html ─▶ print ─▶ finish ─▶ write
+ *   load ─▶ validate ─▶ plan ─▶ context ─▶ charts ─▶ html ─▶ print ─▶ finish ─▶ write
  *
  *   1. load      read dataset.yaml, the city files and the source text   (load.ts)
  *   2. validate  schema and cross-file checks, every problem at once      (validate.ts)
- *   3. context   view models: per city, and the cross-city overview       (context.ts)
- *   4. charts    Vega-Lite specs compiled once, rendered to SVG in Node   (charts.ts)
- *   5. html      Handlebars: briefing, slides and overview templates      (html.ts)
- *   6. print     Chromium prints each HTML to PDF                         (print.ts)
- *   7. finish    metadata, relative links, reproducible bytes             (finish.ts)
- *   8. write     atomic files, then the manifest                          (write.ts)
+ *   3. plan      hash each output's inputs; keep the unchanged ones       (plan.ts)
+ *   4. context   view models: per city, and the cross-city overview       (context.ts)
+ *   5. charts    Vega-Lite specs compiled once, rendered to SVG in Node   (charts.ts)
+ *   6. html      Handlebars: briefing, slides and overview templates      (html.ts)
+ *   7. print     Chromium prints each HTML to PDF                         (print.ts)
+ *   8. finish    metadata, relative links, reproducible bytes             (finish.ts)
+ *   9. write     atomic files; the manifest last                          (write.ts)
  *
- * Stages 1–5 run for every document before anything is written, so invalid
- * data or a broken template leaves the out folder as it was.
+ * Stages 1–3 run before anything is written, so invalid data leaves the out
+ * folder as it was; the first document of each kind is rendered before the
+ * first write too, so a broken template does. Stages 4–9 then stream, one
+ * document at a time per page of the browser, so memory stays flat however
+ * many cities there are. A document that fails is reported and the others
+ * go on; the manifest records what was written, and the next build redoes
+ * only what is missing or changed.
  */
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { resolveConfig, type BuildOptions, type Kind, type ResolvedConfig } from '../config.js';
 import { CitybriefError, UsageError } from '../errors.js';
-import { bundledFonts, type FontFace } from '../fonts.js';
+import { bundledFonts, type FontFace, type FontSet } from '../fonts.js';
 import { msg } from '../messages.js';
-import { listChartSpecs, loadChartSpecs } from './charts.js';
-import { buildContexts, buildOverviewContext } from './context.js';
-import { loadTemplates, type RenderedHtml } from './html.js';
+import { listChartSpecs, type ChartSpecs } from './charts.js';
+import { buildOverviewContext, contextBuilder, type CityContext } from './context.js';
 import { finishPdf, readOutline, type PdfMeta } from './finish.js';
-import { load } from './load.js';
-import { openPrinter } from './print.js';
+import type { RenderedHtml, Templates } from './html.js';
+import { load, type Loaded } from './load.js';
+import { knownCities, plan, readState, writeState, type Job, type State } from './plan.js';
+import type { Printer } from './print.js';
 import { validate, type Valid } from './validate.js';
-import { writeAtomic, writeManifest, writeOutput, type Manifest, type ManifestEntry } from './write.js';
+import { readManifest, writeAtomic, writeManifest, writeOutput, type Manifest, type ManifestEntry } from './write.js';
+
+export const STAGES = ['load', 'validate', 'plan', 'context', 'charts', 'html', 'print', 'finish', 'write'] as const;
+export type Stage = (typeof STAGES)[number];
 
 export interface BuildResult {
   readonly outDir: string;
   /** Outputs written by this build. */
   readonly outputs: readonly ManifestEntry[];
-  /** The manifest as written (includes earlier outputs of cities not built this time). */
+  /** Outputs whose inputs had not changed, kept as they were. */
+  readonly unchanged: number;
+  /** The manifest as written (includes earlier outputs this build did not touch). */
   readonly manifest: Manifest;
-  /** Cities whose documents could not be printed or written, with the reason. */
-  readonly failures: readonly { readonly city: string; readonly error: Error }[];
+  /** Outputs that could not be built, with the reason. */
+  readonly failures: readonly { readonly path: string; readonly city: string | null; readonly error: Error }[];
   /** URLs documents asked for that were refused (citybrief loads nothing from outside the build). */
   readonly refused: readonly string[];
+  /** Browser relaunches after a crash. */
+  readonly restarts: number;
+  /** Milliseconds spent in each stage, summed over documents (printing overlaps, so they can exceed the wall time). */
+  readonly timings: Readonly<Record<Stage, number>>;
+  /** Wall time of the whole build in milliseconds. */
+  readonly elapsedMs: number;
 }
 
 /** Some documents failed; the others were written. */
 export class BuildFailedError extends CitybriefError {
   constructor(readonly result: BuildResult) {
-    super(`${result.failures.length} of ${result.failures.length + new Set(result.outputs.map((o) => o.city)).size} cities failed:\n${result.failures.map((f) => `  ${f.city}: ${f.error.message}`).join('\n')}`);
+    super(msg.buildFailed(result.failures.length, result.failures.length + result.outputs.length / 2, result.failures.map((f) => `${f.path}: ${f.error.message}`)));
+  }
+}
+
+/** The build was stopped by its signal; what was finished is kept and listed in the manifest. */
+export class BuildAbortedError extends CitybriefError {
+  override readonly exitCode = 130;
+  constructor(readonly result: BuildResult) {
+    super(msg.buildAborted(result.outputs.length / 2));
   }
 }
 
 /** Load and check a dataset without building anything. */
 export async function validateDataset(options: BuildOptions = {}): Promise<Valid> {
   const config = resolveConfig(options);
-  return checkedData(config);
-}
-
-async function checkedData(config: ResolvedConfig) {
-  config.onProgress({ type: 'stage', stage: 'load' });
   const loaded = await load(config);
-  const chartsDir = path.join(config.templatesDir, 'charts');
-  config.onProgress({ type: 'stage', stage: 'validate' });
-  const valid = validate(loaded, { chartSpecs: await listChartSpecs(chartsDir), chartsDir: path.relative(config.cwd, chartsDir) || chartsDir });
-  const fonts = bundledFonts(valid.dataset.lang);
-  const charts = await loadChartSpecs(chartsDir, fonts);
+  const valid = await checkedData(config, loaded, new Map());
+  // Compile the chart specs too, so a broken spec is found by validate as well.
+  const { loadChartSpecs } = await import('./charts.js');
+  const charts = await loadChartSpecs(path.join(config.templatesDir, 'charts'), bundledFonts(valid.dataset.lang));
   for (const message of charts.warnings) config.onProgress({ type: 'warning', message });
-  return Object.assign(valid, { charts, fonts });
+  return valid;
 }
 
-/** A document to print: its HTML, and for the overview how to redo it once its page numbers are known. */
-interface Job {
-  readonly kind: Kind;
-  readonly city: string | null;
-  /** HTML path below the out folder; the PDF sits beside it. */
-  readonly path: string;
-  readonly rendered: RenderedHtml;
-  readonly meta: Omit<PdfMeta, 'dir' | 'epoch' | 'creator' | 'lang'>;
-  /** Re-render with the pages the first print gave each outline entry (table of contents). */
-  readonly repaginate?: (outline: readonly { title: string; page: number }[]) => RenderedHtml;
+async function checkedData(config: ResolvedConfig, loaded: Loaded, known: ReadonlyMap<string, Valid['cities'][number]>): Promise<Valid> {
+  const chartsDir = path.join(config.templatesDir, 'charts');
+  return validate(loaded, { chartSpecs: await listChartSpecs(chartsDir), chartsDir: path.relative(config.cwd, chartsDir) || chartsDir, known });
 }
 
 export async function build(options: BuildOptions = {}): Promise<BuildResult> {
+  const started = performance.now();
   const config = resolveConfig(options);
-  const valid = await checkedData(config);
-  const { dataset, fonts, charts } = valid;
+  const timings = Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<Stage, number>;
+  const timed = async <T>(stage: Stage, work: () => Promise<T> | T): Promise<T> => {
+    const t = performance.now();
+    try {
+      return await work();
+    } finally {
+      timings[stage] += performance.now() - t;
+    }
+  };
+  const stage = (name: Stage) => config.onProgress({ type: 'stage', stage: name });
 
+  stage('load');
+  const loaded = await timed('load', () => load(config));
+  const [previous, state] = await Promise.all([readManifest(config.outDir), readState(config.outDir)]);
+  stage('validate');
+  const valid = await timed('validate', () => checkedData(config, loaded, knownCities(state, config, loaded)));
   const known = valid.cities.map((c) => c.id);
   for (const id of config.cities ?? []) if (!known.includes(id)) throw new UsageError(msg.unknownCity(id, known));
-  const wants = (kind: Kind) => config.kinds.includes(kind);
 
-  config.onProgress({ type: 'stage', stage: 'context' });
-  const contexts = buildContexts(valid);
-  const selected = contexts.filter((c) => !config.cities || config.cities.includes(c.city.id));
-  const templates = await loadTemplates(config.templatesDir, fonts, config.kinds);
+  stage('plan');
+  const planned = await timed('plan', () => plan(config, loaded, valid, previous, state));
+  config.onProgress({ type: 'plan', build: planned.todo.length, unchanged: planned.kept.length / 2 });
 
-  config.onProgress({ type: 'stage', stage: 'charts' });
-  const withSvgs = async <T extends { id: string; spec: string; rows: readonly object[] }>(list: readonly T[], scope: string) => {
-    const out: (T & { svg: string })[] = [];
-    for (const chart of list) out.push({ ...chart, svg: await charts.render(chart.spec, chart.rows, `${scope}-${chart.id}`) });
-    return out;
-  };
-
-  config.onProgress({ type: 'stage', stage: 'html' });
-  const author = [dataset.source.publication, contexts[0]?.dataset.source.byline].filter(Boolean).join(' ');
-  const jobs: Job[] = [];
-  for (const context of selected) {
-    const { city } = context;
-    const data = { ...context, city: { ...city, charts: await withSvgs(city.charts, 'chart') } };
-    const meta = {
-      title: `${city.name} — ${dataset.title}`,
-      subject: city.headline.join(' · '),
-      author,
-      keywords: [city.name, ...city.otherNames, ...valid.cities.find((c) => c.id === city.id)!.aliases, dataset.title],
-    };
-    for (const kind of ['briefing', 'slides'] as const) {
-      if (!wants(kind)) continue;
-      const rendered = templates.render(kind, data, '../fonts/');
-      jobs.push({ kind, city: city.id, path: `${city.id}/${kind}.html`, rendered, meta: kind === 'slides' ? { ...meta, title: `${meta.title} · ${context.labels.slides}` } : meta });
-    }
-  }
-  if (wants('overview') && contexts.length > 0) {
-    const overview = buildOverviewContext(valid, contexts);
-    const data = { ...overview, charts: await withSvgs(overview.charts, 'overview') };
-    const toc = [
-      { title: overview.labels.comparison, anchor: 'comparison' },
-      ...overview.cities.map((c) => ({ title: c.name, anchor: c.anchor, headline: c.headline })),
-    ];
-    const render = (pages: ReadonlyMap<string, number>) =>
-      templates.render('overview', { ...data, toc: toc.map((t) => ({ ...t, page: pages.get(t.anchor) ?? '' })) }, 'fonts/');
-    jobs.push({
-      kind: 'overview',
-      city: null,
-      path: 'overview.html',
-      rendered: render(new Map()),
-      meta: { title: `${dataset.title} — ${overview.labels.overview}`, subject: overview.cities.map((c) => c.name).join('、'), author, keywords: [dataset.title, ...overview.cities.map((c) => c.name)] },
-      repaginate: (outline) => render(tocPages(toc, outline)),
-    });
-  }
-  for (const job of jobs) {
-    const missing = fonts.uncovered(job.rendered.html);
-    if (missing.length > 0) config.onProgress({ type: 'warning', message: msg.uncoveredGlyphs(job.path, missing) });
-  }
-
-  config.onProgress({ type: 'stage', stage: 'print' });
   const outputs: ManifestEntry[] = [];
-  const failures: { city: string; error: Error }[] = [];
+  const failures: { path: string; city: string | null; error: Error }[] = [];
+  const result = (manifest: Manifest, printer?: Printer): BuildResult => ({
+    outDir: config.outDir,
+    outputs,
+    unchanged: planned.kept.length / 2,
+    manifest,
+    failures,
+    refused: printer ? [...printer.refused] : [],
+    restarts: printer?.restarts ?? 0,
+    timings,
+    elapsedMs: performance.now() - started,
+  });
+  if (planned.todo.length === 0) {
+    // Nothing changed: nothing is written, not even the manifest.
+    return result(previous);
+  }
+
+  // Heavy modules (Vega, Handlebars, Puppeteer) load only when there is something to build.
+  const [{ loadChartSpecs }, { loadTemplates }, { openPrinter }] = await Promise.all([import('./charts.js'), import('./html.js'), import('./print.js')]);
+  const fonts = bundledFonts(valid.dataset.lang);
+  const charts = await timed('charts', () => loadChartSpecs(path.join(config.templatesDir, 'charts'), fonts));
+  for (const message of charts.warnings) config.onProgress({ type: 'warning', message });
+  const templates = await timed('html', () => loadTemplates(config.templatesDir, fonts, config.kinds));
+  const documents = documentMaker(config, valid, charts, templates, fonts, timed);
+
+  // A template that fails fails for the first document of its kind: find out before writing anything.
+  const first = new Map<Kind, Prepared>();
+  for (const job of planned.todo) if (!first.has(job.kind)) first.set(job.kind, await documents.prepare(job));
+
+  stage('print');
+  let manifest = previous;
   const printer = await openPrinter(config);
+  const stopped = () => config.signal?.aborted === true;
+  const onAbort = () => void printer.close();
+  config.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    await copyFonts(config.outDir, jobs.flatMap((j) => j.rendered.fonts));
+    const copied = new Set<string>();
+    const queue = [...planned.todo];
     let done = 0;
-    const queue = [...jobs];
+    let sinceCheckpoint = 0;
     const worker = async () => {
-      for (let job = queue.shift(); job; job = queue.shift()) {
-        const pdfPath = job.path.replace(/\.html$/, '.pdf');
+      for (let job = queue.shift(); job && !stopped(); job = queue.shift()) {
         try {
-          let rendered = job.rendered;
-          let printed = await printer.print({ city: job.city ?? job.kind, path: job.path, html: rendered.html, fonts: rendered.fonts });
-          if (job.repaginate) {
-            rendered = job.repaginate(await readOutline(printed.pdf));
-            printed = await printer.print({ city: job.city ?? job.kind, path: job.path, html: rendered.html, fonts: rendered.fonts });
+          const prepared = first.get(job.kind)?.job === job ? first.get(job.kind)! : await documents.prepare(job);
+          first.delete(job.kind);
+          await copyFonts(config.outDir, prepared.rendered.fonts, copied);
+          let rendered = prepared.rendered;
+          let printed = await timed('print', () => printer.print({ path: job.path, html: rendered.html, fonts: rendered.fonts }));
+          if (prepared.repaginate) {
+            const outline = await readOutline(printed.pdf);
+            rendered = await timed('html', () => prepared.repaginate!(outline));
+            printed = await timed('print', () => printer.print({ path: job.path, html: rendered.html, fonts: rendered.fonts }));
           }
           if (printed.overflows.length > 0) config.onProgress({ type: 'warning', message: msg.slideOverflow(job.path, printed.overflows) });
-          const pdf = await finishPdf(printed.pdf, { ...job.meta, lang: dataset.lang, creator: config.creator, epoch: config.epoch, dir: path.posix.dirname(job.path).replace(/^\.$/, '') });
-          const base = { city: job.city, kind: job.kind, lang: dataset.lang };
-          outputs.push(await writeOutput(config.outDir, { ...base, format: 'html', path: job.path }, rendered.html));
-          outputs.push(await writeOutput(config.outDir, { ...base, format: 'pdf', path: pdfPath }, pdf));
-          config.onProgress({ type: 'output', kind: job.kind, city: job.city, path: pdfPath, done: ++done, total: jobs.length });
+          const finished = await timed('finish', () =>
+            finishPdf(printed.pdf, { ...prepared.meta, lang: valid.dataset.lang, creator: config.creator, epoch: config.epoch, dir: path.posix.dirname(job.path).replace(/^\.$/, '') }),
+          );
+          await timed('write', async () => {
+            const base = { city: job.city, kind: job.kind, lang: valid.dataset.lang, inputs: job.inputs };
+            const html = await writeOutput(config.outDir, { ...base, format: 'html', path: job.path }, rendered.html, null);
+            const pdf = await writeOutput(config.outDir, { ...base, format: 'pdf', path: job.pdfPath }, finished.pdf, finished.pages);
+            outputs.push(html, pdf);
+            if (++sinceCheckpoint >= CHECKPOINT) {
+              // A long build records its progress now and then, so an interrupted one resumes from here.
+              sinceCheckpoint = 0;
+              manifest = await writeManifest(config.outDir, manifest, [...planned.kept, ...outputs]);
+            }
+          });
+          config.onProgress({ type: 'output', kind: job.kind, city: job.city, path: job.pdfPath, done: ++done, total: planned.todo.length });
         } catch (error) {
-          failures.push({ city: job.city ?? job.kind, error: error as Error });
+          if (stopped()) break;
+          failures.push({ path: job.pdfPath, city: job.city, error: error as Error });
+          config.onProgress({ type: 'failed', path: job.pdfPath, message: (error as Error).message });
         }
       }
     };
     await Promise.all(Array.from({ length: printer.size }, worker));
   } finally {
+    config.signal?.removeEventListener('abort', onAbort);
     await printer.close();
   }
 
-  config.onProgress({ type: 'stage', stage: 'write' });
-  const manifest = await writeManifest(config.outDir, outputs, true);
-  const result = { outDir: config.outDir, outputs, manifest, failures, refused: [...printer.refused] };
-  if (failures.length > 0) throw new BuildFailedError(result);
-  return result;
+  stage('write');
+  manifest = await timed('write', async () => {
+    const written = await writeManifest(config.outDir, manifest, [...planned.kept, ...outputs]);
+    await writeState(config.outDir, await nextState(config, loaded, valid, written, state));
+    return written;
+  });
+  const built = result(manifest, printer);
+  if (stopped()) throw new BuildAbortedError(built);
+  if (failures.length > 0) throw new BuildFailedError(built);
+  return built;
+}
+
+/** Write the manifest after this many documents, so an interrupted build keeps its progress. */
+const CHECKPOINT = 50;
+
+interface Prepared {
+  readonly job: Job;
+  readonly rendered: RenderedHtml;
+  readonly meta: Omit<PdfMeta, 'dir' | 'epoch' | 'creator' | 'lang'>;
+  /** Re-render with the pages the first print gave each outline entry (table of contents). */
+  readonly repaginate?: (outline: readonly { title: string; page: number }[]) => Promise<RenderedHtml>;
+}
+
+type Timed = <T>(stage: Stage, work: () => Promise<T> | T) => Promise<T>;
+
+/** Stages 4–6 for one job: its context, its charts, its HTML. */
+function documentMaker(config: ResolvedConfig, valid: Valid, charts: ChartSpecs, templates: Templates, fonts: FontSet, timed: Timed) {
+  const { dataset } = valid;
+  const contexts = contextBuilder(valid);
+  const byId = new Map(valid.cities.map((c) => [c.id, c]));
+  const byline = dataset.source.authors.map((a) => `${a.name}/${a.role}`).join(' ');
+  const author = [dataset.source.publication, byline].filter(Boolean).join(' ');
+  const withSvgs = async <T extends { id: string; spec: string; rows: readonly object[] }>(list: readonly T[], scope: string) => {
+    const out: (T & { svg: string })[] = [];
+    for (const chart of list) out.push({ ...chart, svg: await charts.render(chart.spec, chart.rows, `${scope}-${chart.id}`) });
+    return out;
+  };
+  const checkGlyphs = (job: Job, rendered: RenderedHtml) => {
+    const missing = fonts.uncovered(rendered.html);
+    if (missing.length > 0) config.onProgress({ type: 'warning', message: msg.uncoveredGlyphs(job.path, missing) });
+    return rendered;
+  };
+
+  return {
+    async prepare(job: Job): Promise<Prepared> {
+      if (job.kind === 'overview') {
+        const all: CityContext[] = await timed('context', () => valid.cities.map((c) => contexts.city(c)));
+        const overview = await timed('context', () => buildOverviewContext(valid, all));
+        const data = { ...overview, charts: await timed('charts', () => withSvgs(overview.charts, 'overview')) };
+        const toc = [
+          { title: overview.labels.comparison, anchor: 'comparison' },
+          ...overview.cities.map((c) => ({ title: c.name, anchor: c.anchor, headline: c.headline })),
+        ];
+        const render = (pages: ReadonlyMap<string, number>) =>
+          checkGlyphs(job, templates.render('overview', { ...data, toc: toc.map((t) => ({ ...t, page: pages.get(t.anchor) ?? '' })) }, 'fonts/'));
+        return {
+          job,
+          rendered: await timed('html', () => render(new Map())),
+          meta: { title: `${dataset.title} — ${overview.labels.overview}`, subject: overview.cities.map((c) => c.name).join('、'), author, keywords: [dataset.title, ...overview.cities.map((c) => c.name)] },
+          repaginate: async (outline) => render(tocPages(toc, outline)),
+        };
+      }
+      const city = byId.get(job.city!)!;
+      const context = await timed('context', () => contexts.city(city));
+      const data = { ...context, city: { ...context.city, charts: await timed('charts', () => withSvgs(context.city.charts, 'chart')) } };
+      const rendered = await timed('html', () => checkGlyphs(job, templates.render(job.kind, data, '../fonts/')));
+      const title = `${context.city.name} — ${dataset.title}`;
+      return {
+        job,
+        rendered,
+        meta: {
+          title: job.kind === 'slides' ? `${title} · ${context.labels.slides}` : title,
+          subject: context.city.headline.join(' · '),
+          author,
+          keywords: [...new Set([context.city.name, ...context.city.otherNames, ...city.aliases, dataset.title])],
+        },
+      };
+    },
+  };
 }
 
 /** Page of each table-of-contents entry: the first outline entry with its title, in order. */
@@ -195,13 +296,32 @@ function tocPages(toc: readonly { title: string; anchor: string }[], outline: re
   return pages;
 }
 
+/** What the next build can reuse: validated cities by file hash, and each output's size and mtime. */
+async function nextState(config: ResolvedConfig, loaded: Loaded, valid: Valid, manifest: Manifest, state: State | undefined): Promise<State> {
+  const outputs: Record<string, { bytes: number; mtimeMs: number }> = {};
+  await Promise.all(
+    manifest.outputs.map(async (entry) => {
+      const info = await stat(path.join(config.outDir, entry.path)).catch(() => undefined);
+      if (info?.size === entry.bytes) outputs[entry.path] = { bytes: info.size, mtimeMs: info.mtimeMs };
+    }),
+  );
+  const reusable = state && state.version === config.version && state.sourceSha256 === loaded.sourceSha256 ? state.cities : {};
+  return {
+    version: config.version,
+    sourceSha256: loaded.sourceSha256 ?? '',
+    cities: { ...Object.fromEntries([...Object.entries(reusable)].filter(([sha]) => valid.files.has(sha))), ...Object.fromEntries(valid.files) },
+    outputs,
+  };
+}
+
 /** Font files HTML outputs refer to (fonts/ beside the documents), so the HTML opens with its own type. */
-async function copyFonts(outDir: string, faces: readonly FontFace[]): Promise<void> {
+async function copyFonts(outDir: string, faces: readonly FontFace[], copied: Set<string>): Promise<void> {
   const dir = path.join(outDir, 'fonts');
-  const unique = new Map(faces.map((f) => [f.file, f]));
-  for (const face of unique.values()) {
+  for (const face of faces) {
     const target = path.join(dir, face.file);
+    if (copied.has(target)) continue;
     const exists = await stat(target).then((s) => s.isFile(), () => false);
     if (!exists) await writeAtomic(target, await readFile(face.absPath));
+    copied.add(target);
   }
 }

@@ -9,8 +9,9 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import * as vega from 'vega';
-import * as vl from 'vega-lite';
+// Vega and Vega-Lite load when specs are compiled, not when citybrief starts.
+import type * as Vega from 'vega';
+import type * as VegaLite from 'vega-lite';
 import { ChartError } from '../errors.js';
 import { msg } from '../messages.js';
 import type { FontSet } from '../fonts.js';
@@ -46,7 +47,9 @@ export async function listChartSpecs(dir: string): Promise<Set<string>> {
  * the PDF) and measured with them.
  */
 export async function loadChartSpecs(dir: string, fonts: FontSet): Promise<ChartSpecs> {
-  useFontMetrics(fonts);
+  const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
+  useFontMetrics(vega, fonts);
+  const loader = refusingLoader(vega);
   const files = [...(await listChartSpecs(dir))].sort().map((name) => `${name}${SPEC_SUFFIX}`);
   const themePath = path.join(dir, THEME_FILE);
   const theme = (await readJson(themePath).catch((e: NodeJS.ErrnoException) => {
@@ -55,15 +58,15 @@ export async function loadChartSpecs(dir: string, fonts: FontSet): Promise<Chart
   })) as Record<string, unknown>;
   refuseUrls(theme, THEME_FILE);
 
-  const runtimes = new Map<string, vega.Runtime>();
+  const runtimes = new Map<string, Vega.Runtime>();
   const warnings: string[] = [];
   for (const file of files) {
     const name = file.slice(0, -SPEC_SUFFIX.length);
-    const spec = (await readJson(path.join(dir, file))) as vl.TopLevelSpec;
+    const spec = (await readJson(path.join(dir, file))) as VegaLite.TopLevelSpec;
     refuseUrls(spec, file);
-    let compiled: vega.Spec;
+    let compiled: Vega.Spec;
     try {
-      const config = { ...theme, ...(spec.config ?? {}), font: fonts.stack } as vl.Config;
+      const config = { ...theme, ...(spec.config ?? {}), font: fonts.stack } as VegaLite.Config;
       compiled = vl.compile(spec, { config, logger: collectingLogger(file, warnings) }).spec;
       runtimes.set(name, vega.parse(compiled));
     } catch (error) {
@@ -80,7 +83,7 @@ export async function loadChartSpecs(dir: string, fonts: FontSet): Promise<Chart
       if (!runtime) throw new ChartError(msg.unknownChartSpec(name, dir));
       // Vega numbers clip-path ids from a process-wide counter; restart it so a chart's SVG depends only on its inputs.
       (vega as unknown as { resetSVGDefIds: () => void }).resetSVGDefIds();
-      const view = new vega.View(runtime, { renderer: 'none', loader: refusingLoader });
+      const view = new vega.View(runtime, { renderer: 'none', loader });
       try {
         view.data(CHART_DATA, rows.map((row) => ({ ...row })));
         return scopeIds(await view.toSVG(), idPrefix);
@@ -100,7 +103,7 @@ function collectingLogger(file: string, warnings: string[]) {
     info: () => logger,
     debug: () => logger,
   };
-  return logger as unknown as NonNullable<Parameters<typeof vl.compile>[1]>['logger'];
+  return logger as unknown as NonNullable<Parameters<typeof VegaLite.compile>[1]>['logger'];
 }
 
 function scopeIds(svg: string, prefix: string): string {
@@ -132,7 +135,7 @@ export function refuseUrls(spec: unknown, file: string, at = ''): void {
 }
 
 /** A Vega loader that performs no I/O: charts only ever see inline rows. */
-const refusingLoader = {
+const refusingLoader = (vega: typeof Vega) => ({
   ...vega.loader(),
   async load(uri: string) {
     throw new ChartError(msg.chartUrl('chart', uri));
@@ -146,14 +149,14 @@ const refusingLoader = {
   async file(uri: string) {
     throw new ChartError(msg.chartUrl('chart', uri));
   },
-} as unknown as vega.Loader;
+}) as unknown as Vega.Loader;
 
 /**
  * Without a canvas, Vega guesses text widths as 0.8 em per character, which is
  * too narrow for CJK and makes labels overlap or get clipped. Measure with the
  * bundled font's advance widths instead (the same font the page embeds).
  */
-function useFontMetrics(fonts: FontSet): void {
+function useFontMetrics(vega: typeof Vega, fonts: FontSet): void {
   type Item = { text?: unknown; fontSize?: number; fontWeight?: number | string };
   // vega re-exports vega-scenegraph's textMetrics at runtime; its typings omit it.
   const metrics = (vega as unknown as { textMetrics: { width: (item: Item, text?: unknown) => number } }).textMetrics;

@@ -100,7 +100,7 @@ export function buildOverviewContext(valid: Valid, cities: readonly CityContext[
   if (!first) throw new Error('an overview needs at least one city');
   const { labels, lang, dataset } = first;
   const charts: ChartView[] = [];
-  if (dataset.ranking) charts.push(rankingChart(valid, undefined, labels, dataset.ranking.metric, dataset.ranking.title));
+  if (dataset.ranking) charts.push(rankingChart(rankingRows(valid, labels, dataset.ranking.metric), undefined, labels, dataset.ranking.title));
 
   const metrics = new Map<string, { city: CityContext['city']; figure: FigureView }[]>();
   for (const { city } of cities) {
@@ -140,6 +140,16 @@ export function buildOverviewContext(valid: Valid, cities: readonly CityContext[
 }
 
 export function buildContexts(valid: Valid, only?: readonly string[]): CityContext[] {
+  const contexts = contextBuilder(valid);
+  const wanted = only ? new Set(only) : undefined;
+  return valid.cities.filter((city) => !wanted || wanted.has(city.id)).map((city) => contexts.city(city));
+}
+
+/**
+ * Per-city contexts on demand, sharing what is computed once per build (the
+ * cross-city ranking), so a large build never holds every context at once.
+ */
+export function contextBuilder(valid: Valid): { city(city: CityData): CityContext } {
   const { dataset } = valid;
   const lang = dataset.lang;
   const labels = labelsFor(lang);
@@ -152,9 +162,9 @@ export function buildContexts(valid: Valid, only?: readonly string[]): CityConte
     ranking: ranking ? { title: ranking.title, metric: ranking.metric } : undefined,
   };
 
-  return valid.cities
-    .filter((city) => !only || only.includes(city.id))
-    .map((city) => {
+  const rows = ranking ? rankingRows(valid, labels, ranking.metric) : undefined;
+  return {
+    city(city) {
       const notes: { n: number; text: string }[] = [];
       const cite = (text: string) => {
         const found = notes.find((n) => n.text === text);
@@ -171,7 +181,7 @@ export function buildContexts(valid: Valid, only?: readonly string[]): CityConte
         note: chart.note,
         rows: chart.figures.map((id, order) => figureRow(figures.find((f) => f.id === id)!, order, labels)),
       }));
-      if (ranking) charts.push(rankingChart(valid, city, labels, ranking.metric, ranking.title));
+      if (ranking && rows) charts.push(rankingChart(rows, city.id, labels, ranking.title));
 
       return {
         lang,
@@ -193,7 +203,8 @@ export function buildContexts(valid: Valid, only?: readonly string[]): CityConte
         },
         notes,
       };
-    });
+    },
+  };
 }
 
 export function rankText(rank: RankData, labels: Labels): string {
@@ -244,32 +255,59 @@ function figureRow(f: FigureView, order: number, labels: Labels): ChartRow {
   };
 }
 
+/** Cross-city rows shown in full up to this many cities; larger datasets show the top and the city itself. */
+export const RANKING_ROWS = 12;
+
+type RankingRow = Omit<ChartRow, 'style' | 'current' | 'order'> & { readonly id: string; readonly known: boolean };
+
 /**
- * The cross-city view of the dataset's ranking: stated ranks in order, then
- * "top N" and "listed" statements, then cities the source gives no rank for.
- * A count the source does not state is drawn as unknown, never as zero.
+ * The cross-city view of the dataset's ranking, computed once per build:
+ * stated ranks in order, then "top N" and "listed" statements, then cities
+ * the source gives no rank for. A count the source does not state is drawn
+ * as unknown, never as zero.
  */
-function rankingChart(valid: Valid, current: CityData | undefined, labels: Labels, metric: string, title: string): ChartView {
+export function rankingRows(valid: Valid, labels: Labels, metric: string): RankingRow[] {
   const lang = valid.dataset.lang;
-  const weight = (r: RankData | undefined) =>
-    !r ? 3e9 : 'position' in r ? r.position : 'within' in r ? 1e9 + r.within : 2e9;
-  const rows = valid.cities
+  const weight = (r: RankData | undefined) => (!r ? 3e9 : 'position' in r ? r.position : 'within' in r ? 1e9 + r.within : 2e9);
+  return valid.cities
     .map((city, index) => ({ city, index }))
     .sort((a, b) => weight(a.city.rank) - weight(b.city.rank) || a.index - b.index)
-    .map(({ city }, order): ChartRow => {
+    .map(({ city }) => {
       const figure = city.figures.find((f) => f.metric === metric && !f.derived && (f.period ?? valid.dataset.period) === valid.dataset.period);
       const name = city.name[lang] ?? city.id;
       const rank = city.rank ? rankText(city.rank, labels) : labels.rankUnknown;
       return {
+        id: city.id,
+        known: figure !== undefined,
         label: `${name}  ${rank}`,
         series: name,
         group: rank,
         value: figure ? figure.value : null,
         valueText: figure ? withUnit(figure.value, figure.unit, lang) : labels.unknown,
-        style: figure ? (city.id === current?.id ? 'highlight' : 'stated') : 'unknown',
-        current: city.id === current?.id,
-        order,
       };
     });
-  return { id: 'ranking', spec: 'ranking', title, note: labels.rankingChartNote, rows };
+}
+
+/** The ranking chart for one document: every city, or for large datasets the top rows and the current city. */
+function rankingChart(rows: readonly RankingRow[], current: string | undefined, labels: Labels, title: string): ChartView {
+  let shown = rows;
+  let note = labels.rankingChartNote;
+  if (rows.length > RANKING_ROWS) {
+    shown = rows.slice(0, RANKING_ROWS - 2);
+    const own = rows.find((r) => r.id === current);
+    if (own && !shown.includes(own)) shown = [...shown, own];
+    note = `${note} ${labels.rankingTruncated(rows.length - shown.length)}`;
+  }
+  return {
+    id: 'ranking',
+    spec: 'ranking',
+    title,
+    note,
+    rows: shown.map(({ id, known, ...row }, order): ChartRow => ({
+      ...row,
+      style: known ? (id === current ? 'highlight' : 'stated') : 'unknown',
+      current: id === current,
+      order,
+    })),
+  };
 }

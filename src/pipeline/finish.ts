@@ -5,20 +5,17 @@
  * build time inside, and a file id derived from the content, so the same
  * inputs give the same file. Chromium already tags the PDF and writes the
  * outline from the headings; both are kept.
+ *
+ * This runs once per document on the build's main thread, so it does not
+ * parse the whole PDF: Chromium writes plain objects and a classic xref
+ * table, and everything here is either an edit of the same length in place
+ * (dates blanked, structure ids renumbered) or an incremental update appended
+ * at the end (new Info, rewritten link annotations, catalog language), which
+ * every PDF reader applies.
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import {
-  PDFArray,
-  PDFDict,
-  PDFDocument,
-  PDFHexString,
-  PDFName,
-  PDFNumber,
-  PDFRef,
-  PDFString,
-  type PDFObject,
-} from 'pdf-lib';
+import type { PDFObject } from 'pdf-lib';
 import { ORIGIN } from '../browser/pool.js';
 
 export interface PdfMeta {
@@ -35,103 +32,173 @@ export interface PdfMeta {
   readonly epoch: number | undefined;
 }
 
-export async function finishPdf(pdf: Uint8Array, meta: PdfMeta): Promise<Uint8Array> {
-  const doc = await PDFDocument.load(pdf, { updateMetadata: false });
-  doc.setTitle(meta.title, { showInWindowTitleBar: true });
-  doc.setSubject(meta.subject);
-  doc.setAuthor(meta.author);
-  doc.setKeywords([...meta.keywords]);
-  doc.setCreator(meta.creator);
-  doc.setProducer('citybrief (Chromium, pdf-lib)');
-  doc.setLanguage(meta.lang);
-
-  const info = doc.context.lookup(doc.context.trailerInfo.Info, PDFDict);
-  info.delete(PDFName.of('CreationDate'));
-  info.delete(PDFName.of('ModDate'));
-  if (meta.epoch !== undefined) {
-    const date = new Date(meta.epoch * 1000);
-    doc.setCreationDate(date);
-    doc.setModificationDate(date);
-  }
-
-  relativeLinks(doc, meta.dir);
-  stableStructureIds(doc);
-
-  // The file identifier is the hash of the content, so identical inputs give identical bytes.
-  const draft = await doc.save({ useObjectStreams: false });
-  const id = PDFHexString.of(createHash('md5').update(draft).digest('hex'));
-  doc.context.trailerInfo.ID = doc.context.obj([id, id]);
-  return doc.save({ useObjectStreams: false });
+export interface Finished {
+  readonly pdf: Uint8Array;
+  readonly pages: number;
 }
 
-/**
- * Chromium resolves <a href="shenzhen/briefing.pdf"> against the page's URL
- * and writes an absolute URI. Links to the build's own outputs become
- * GoToR actions with a path relative to the document, which viewers open as
- * the neighbouring file.
- */
-function relativeLinks(doc: PDFDocument, dir: string): void {
-  for (const page of doc.getPages()) {
-    const annots = page.node.lookupMaybe(PDFName.of('Annots'), PDFArray);
-    if (!annots) continue;
-    for (let i = 0; i < annots.size(); i++) {
-      const annot = doc.context.lookup(annots.get(i));
-      if (!(annot instanceof PDFDict)) continue;
-      const action = annot.lookupMaybe(PDFName.of('A'), PDFDict);
-      const uri = action?.lookupMaybe(PDFName.of('URI'), PDFString, PDFHexString)?.decodeText();
-      if (!action || !uri?.startsWith(`${ORIGIN}/`)) continue;
-      const target = decodeURIComponent(new URL(uri).pathname).replace(/^\//, '');
-      const relative = path.posix.relative(dir, target) || path.posix.basename(target);
-      annot.set(
-        PDFName.of('A'),
-        doc.context.obj({ S: 'GoToR', F: PDFString.of(relative), D: [PDFNumber.of(0), PDFName.of('Fit')], NewWindow: true }),
-      );
-    }
+export class PdfFormatError extends Error {}
+
+export function finishPdf(printed: Uint8Array, meta: PdfMeta): Finished {
+  let s = Buffer.from(printed.buffer, printed.byteOffset, printed.byteLength).toString('latin1');
+  const regions = textRegions(s);
+
+  // Same-length edits: the xref offsets stay valid.
+  s = editText(s, regions, (text) => text.replace(/\/(CreationDate|ModDate) \((?:[^()\\]|\\.)*\)/g, (m) => ' '.repeat(m.length)));
+  s = stableStructureIds(s, regions);
+
+  const pages = regions.reduce((n, [a, b]) => n + (s.slice(a, b).match(/\/Type \/Page(?![a-zA-Z])/g)?.length ?? 0), 0);
+  if (pages < 1) throw new PdfFormatError('the PDF has no pages');
+  const trailer = /trailer\s*<<([\s\S]*?)>>\s*startxref\s*(\d+)\s*%%EOF\s*$/.exec(s);
+  if (!trailer) throw new PdfFormatError('the PDF has no classic trailer');
+  const [, trailerDict = '', startxref = '0'] = trailer;
+  const size = Number(/\/Size (\d+)/.exec(trailerDict)?.[1]);
+  const root = /\/Root (\d+) 0 R/.exec(trailerDict)?.[1];
+  const info = /\/Info (\d+) 0 R/.exec(trailerDict)?.[1];
+  if (!size || !root) throw new PdfFormatError('the PDF trailer lacks /Size or /Root');
+
+  // Objects to replace in the update.
+  const updates = new Map<number, string>();
+  const date = meta.epoch === undefined ? '' : `/CreationDate (${pdfDate(meta.epoch)})\n/ModDate (${pdfDate(meta.epoch)})\n`;
+  const infoNumber = info ? Number(info) : size;
+  updates.set(
+    infoNumber,
+    `<</Title ${textString(meta.title)}\n/Subject ${textString(meta.subject)}\n/Author ${textString(meta.author)}\n/Keywords ${textString(meta.keywords.join(', '))}\n/Creator ${textString(meta.creator)}\n/Producer ${textString('citybrief (Chromium, Skia)')}\n${date}>>`,
+  );
+  const catalog = objectText(s, Number(root));
+  if (catalog && !/\/Lang /.test(catalog)) updates.set(Number(root), catalog.replace(/>>\s*$/, `\n/Lang ${textString(meta.lang)}>>`));
+  for (const [number, text] of relativeLinks(s, regions, meta.dir)) updates.set(number, text);
+
+  // The id is the hash of the normalised content: identical inputs, identical file.
+  const id = createHash('md5').update(s, 'latin1').update(JSON.stringify([...updates])).digest('hex');
+  let out = s.endsWith('\n') ? s : `${s}\n`;
+  const offsets = new Map<number, number>();
+  for (const [number, text] of [...updates].sort(([a], [b]) => a - b)) {
+    offsets.set(number, Buffer.byteLength(out, 'latin1'));
+    out += `${number} 0 obj\n${text}\nendobj\n`;
   }
+  const xrefAt = Buffer.byteLength(out, 'latin1');
+  out += `xref\n${xrefSections(offsets)}trailer\n<</Size ${Math.max(size, infoNumber + 1)}\n/Root ${root} 0 R\n/Info ${infoNumber} 0 R\n/Prev ${startxref}\n/ID [<${id}> <${id}>]>>\nstartxref\n${xrefAt}\n%%EOF\n`;
+  return { pdf: new Uint8Array(Buffer.from(out, 'latin1')), pages };
+}
+
+/** Spans of the file outside stream data, where dictionaries and strings are plain text. */
+function textRegions(s: string): [number, number][] {
+  const regions: [number, number][] = [];
+  const streams = />>\s*stream\r?\n/g;
+  let from = 0;
+  for (let m = streams.exec(s); m; m = streams.exec(s)) {
+    const objStart = s.lastIndexOf(' obj', m.index);
+    const length = Number(/\/Length (\d+)(?![\d])/.exec(s.slice(objStart, m.index))?.[1] ?? NaN);
+    if (!Number.isFinite(length)) throw new PdfFormatError('a stream has no direct /Length');
+    const dataStart = m.index + m[0].length;
+    regions.push([from, dataStart]);
+    from = dataStart + length;
+    streams.lastIndex = from;
+  }
+  regions.push([from, s.length]);
+  return regions;
+}
+
+/** Apply a length-preserving edit to the text regions only. */
+function editText(s: string, regions: readonly [number, number][], edit: (text: string) => string): string {
+  let out = '';
+  let at = 0;
+  for (const [a, b] of regions) {
+    out += s.slice(at, a);
+    const edited = edit(s.slice(a, b));
+    if (edited.length !== b - a) throw new Error('finish: an in-place edit changed the length');
+    out += edited;
+    at = b;
+  }
+  return out + s.slice(at);
 }
 
 /**
  * Chromium names tagged-structure elements after DOM node ids (node00003430),
- * which depend on what the page loaded before. Renumber them from 1 in their
- * original order, everywhere they occur (element /ID, table /Headers, the
- * IDTree), so a document's bytes do not depend on its neighbours.
+ * which depend on what the page showed before. Renumber them from 1 in their
+ * original order, wherever they occur (element /ID, table /Headers, IDTree),
+ * so a document's bytes do not depend on its neighbours. Same length, same order.
  */
-function stableStructureIds(doc: PDFDocument): void {
-  const pattern = /^node(\d+)$/;
-  const seen = new Set<string>();
-  const strings = (object: PDFObject, visit: (s: PDFString | PDFHexString, replace: (next: PDFObject) => void) => void) => {
-    if (object instanceof PDFDict) {
-      for (const [key, value] of object.entries()) {
-        if (value instanceof PDFString || value instanceof PDFHexString) visit(value, (next) => object.set(key, next));
-        else strings(value, visit);
-      }
-    } else if (object instanceof PDFArray) {
-      for (let i = 0; i < object.size(); i++) {
-        const value = object.get(i);
-        if (value instanceof PDFString || value instanceof PDFHexString) visit(value, (next) => object.set(i, next));
-        else strings(value, visit);
-      }
-    }
-  };
-  const objects = doc.context.enumerateIndirectObjects().map(([, object]) => object);
-  for (const object of objects) {
-    if (object instanceof PDFDict && object.get(PDFName.of('Type'))?.toString() === '/StructElem') {
-      const id = object.lookupMaybe(PDFName.of('ID'), PDFString, PDFHexString)?.decodeText();
-      if (id && pattern.test(id)) seen.add(id);
+function stableStructureIds(s: string, regions: readonly [number, number][]): string {
+  const seen = new Set<number>();
+  for (const [a, b] of regions) for (const m of s.slice(a, b).matchAll(/\(node(\d{8})\)/g)) seen.add(Number(m[1]));
+  if (seen.size === 0) return s;
+  const renamed = new Map([...seen].sort((x, y) => x - y).map((n, i) => [n, String(i + 1).padStart(8, '0')]));
+  return editText(s, regions, (text) => text.replace(/\(node(\d{8})\)/g, (_, n: string) => `(node${renamed.get(Number(n))})`));
+}
+
+/**
+ * Chromium resolves <a href="shenzhen/briefing.pdf"> against the page's URL
+ * and writes an absolute URI. Links to the build's own outputs become GoToR
+ * actions with a path relative to the document, which viewers open as the
+ * neighbouring file.
+ */
+function relativeLinks(s: string, regions: readonly [number, number][], dir: string): Map<number, string> {
+  const updated = new Map<number, string>();
+  const origin = ORIGIN.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  for (const [a, b] of regions) {
+    for (const m of s.slice(a, b).matchAll(new RegExp(`/URI \\((${origin}/[^)\\\\]*)\\)`, 'g'))) {
+      const objAt = s.lastIndexOf(' 0 obj', a + (m.index ?? 0));
+      const number = Number(s.slice(s.lastIndexOf('\n', objAt) + 1, objAt));
+      const text = objectText(s, number);
+      if (!text) continue;
+      const target = decodeURIComponent(new URL(m[1]!).pathname).replace(/^\//, '');
+      const relative = path.posix.relative(dir, target) || path.posix.basename(target);
+      const action = `<</S /GoToR\n/F ${byteString(relative)}\n/D [0 /Fit]\n/NewWindow true>>`;
+      updated.set(number, (updated.get(number) ?? text).replace(/<<\/Type \/Action\s*\/S \/URI\s*\/URI \((?:[^()\\]|\\.)*\)>>/, action));
     }
   }
-  if (seen.size === 0) return;
-  const renamed = new Map([...seen].sort((a, b) => Number(pattern.exec(a)![1]) - Number(pattern.exec(b)![1])).map((id, i) => [id, `node${String(i + 1).padStart(8, '0')}`]));
-  for (const object of objects) {
-    strings(object, (value, replace) => {
-      const next = renamed.get(value.decodeText());
-      if (next) replace(PDFString.of(next));
-    });
+  return updated;
+}
+
+/** The dictionary of object `number` as written in the file. */
+function objectText(s: string, number: number): string | undefined {
+  const m = new RegExp(`(?:^|\\n)${number} 0 obj\\s*`).exec(s);
+  if (!m) return undefined;
+  const start = m.index + m[0].length;
+  const end = s.indexOf('endobj', start);
+  const text = s.slice(start, end).trimEnd();
+  return text.startsWith('<<') && !/stream\s*$/.test(text) ? text : undefined;
+}
+
+function xrefSections(offsets: ReadonlyMap<number, number>): string {
+  const numbers = [...offsets.keys()].sort((a, b) => a - b);
+  let out = '';
+  for (let i = 0; i < numbers.length; ) {
+    let j = i;
+    while (j + 1 < numbers.length && numbers[j + 1] === numbers[j]! + 1) j++;
+    out += `${numbers[i]} ${j - i + 1}\n`;
+    for (let k = i; k <= j; k++) out += `${String(offsets.get(numbers[k]!)).padStart(10, '0')} 00000 n \n`;
+    i = j + 1;
   }
+  return out;
+}
+
+/** A PDF text string: UTF-16BE with byte-order mark, in hex. */
+function textString(text: string): string {
+  const bytes = Buffer.from(`\ufeff${text}`, 'utf16le').swap16();
+  return `<${bytes.toString('hex').toUpperCase()}>`;
+}
+
+/** A PDF byte string for file names: literal, with ( ) \ escaped, non-ASCII as UTF-8 octal escapes. */
+function byteString(text: string): string {
+  let out = '';
+  for (const byte of Buffer.from(text, 'utf8')) {
+    const c = String.fromCharCode(byte);
+    out += byte < 0x20 || byte > 0x7e ? `\\${byte.toString(8).padStart(3, '0')}` : /[()\\]/.test(c) ? `\\${c}` : c;
+  }
+  return `(${out})`;
+}
+
+function pdfDate(epoch: number): string {
+  const d = new Date(epoch * 1000).toISOString(); // 2023-11-14T22:13:20.000Z
+  return `D:${d.slice(0, 4)}${d.slice(5, 7)}${d.slice(8, 10)}${d.slice(11, 13)}${d.slice(14, 16)}${d.slice(17, 19)}Z`;
 }
 
 /** The outline (bookmarks) of a PDF: each entry's title, 1-based page and depth, in order. */
 export async function readOutline(pdf: Uint8Array): Promise<{ title: string; page: number; depth: number }[]> {
+  const { PDFArray, PDFDict, PDFDocument, PDFHexString, PDFName, PDFRef, PDFString } = await import('pdf-lib');
   const doc = await PDFDocument.load(pdf, { updateMetadata: false });
   const pageOf = new Map(doc.getPages().map((p, i) => [p.ref.toString(), i + 1]));
   const outlines = doc.catalog.lookupMaybe(PDFName.of('Outlines'), PDFDict);

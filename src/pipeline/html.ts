@@ -6,7 +6,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import Handlebars from 'handlebars';
+import type HandlebarsNS from 'handlebars';
 import { TemplateError } from '../errors.js';
 import { compactNumber, exactNumber, percent, withUnit } from '../format.js';
 import { msg } from '../messages.js';
@@ -36,6 +36,7 @@ export interface RenderedHtml {
  * stylesheet of the folder (`theme.css` becomes `styles.theme`).
  */
 export async function loadTemplates(dir: string, fonts: FontSet, kinds: readonly Kind[]): Promise<Templates> {
+  const { default: Handlebars } = await import('handlebars');
   const hbs = Handlebars.create();
   registerHelpers(hbs);
 
@@ -51,7 +52,7 @@ export async function loadTemplates(dir: string, fonts: FontSet, kinds: readonly
     styles[file.slice(0, -4)] = await readFile(path.join(dir, file), 'utf8');
   }
 
-  const compiled = new Map<Kind, { file: string; template: Handlebars.TemplateDelegate }>();
+  const compiled = new Map<Kind, { file: string; template: HandlebarsNS.TemplateDelegate }>();
   for (const kind of kinds) {
     const file = path.join(dir, `${kind}.hbs`);
     const source = await readFile(file, 'utf8').catch(() => {
@@ -78,7 +79,7 @@ export async function loadTemplates(dir: string, fonts: FontSet, kinds: readonly
   };
 }
 
-function compile(hbs: typeof Handlebars, source: string, file: string): Handlebars.TemplateDelegate {
+function compile(hbs: typeof HandlebarsNS, source: string, file: string): HandlebarsNS.TemplateDelegate {
   try {
     // Precompile now so syntax errors surface at load time, naming the file.
     hbs.precompile(source);
@@ -88,18 +89,18 @@ function compile(hbs: typeof Handlebars, source: string, file: string): Handleba
   }
 }
 
-function registerHelpers(hbs: typeof Handlebars): void {
-  const lang = (options: Handlebars.HelperOptions) => String(options.data?.root?.lang ?? 'en');
+function registerHelpers(hbs: typeof HandlebarsNS): void {
+  const lang = (options: HandlebarsNS.HelperOptions) => String(options.data?.root?.lang ?? 'en');
   hbs.registerHelper({
     // Helper names shadow context fields in Handlebars, so none is named like a field (unit, exact, …).
     /** {{compactNumber 80692}} → 8.0692萬 */
-    compactNumber: (value: number, options: Handlebars.HelperOptions) => compactNumber(value, lang(options)),
+    compactNumber: (value: number, options: HandlebarsNS.HelperOptions) => compactNumber(value, lang(options)),
     /** {{exactNumber 80692}} → 80,692 */
-    exactNumber: (value: number, options: Handlebars.HelperOptions) => exactNumber(value, lang(options)),
+    exactNumber: (value: number, options: HandlebarsNS.HelperOptions) => exactNumber(value, lang(options)),
     /** {{percent 10.3 signed=true}} → +10.3% */
-    percent: (value: number, options: Handlebars.HelperOptions) => percent(value, lang(options), Boolean(options.hash?.signed)),
+    percent: (value: number, options: HandlebarsNS.HelperOptions) => percent(value, lang(options), Boolean(options.hash?.signed)),
     /** {{withUnit 80692 "件"}} → 8.0692萬件 */
-    withUnit: (value: number, unit: string, options: Handlebars.HelperOptions) => withUnit(value, unit, lang(options)),
+    withUnit: (value: number, unit: string, options: HandlebarsNS.HelperOptions) => withUnit(value, unit, lang(options)),
     join: (list: unknown, separator: unknown) => (Array.isArray(list) ? list.join(typeof separator === 'string' ? separator : ', ') : ''),
     eq: (a: unknown, b: unknown) => a === b,
     /** {{#each (chunk items 6)}} — a list cut into groups, e.g. cards per slide. */

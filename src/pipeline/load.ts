@@ -1,9 +1,12 @@
 /**
  * Stage 1 — load: read dataset.yaml, the city files it lists and the source
- * text. YAML is parsed into documents that keep positions, so later stages can
- * say on which line a field stands. Syntax problems are collected, not thrown
- * one at a time.
+ * text, each with the hash of its bytes. YAML is parsed into documents that
+ * keep positions, so later stages can say on which line a field stands; a
+ * city file is parsed only when something reads it, so a rebuild can skip the
+ * files whose hash shows they did not change. Syntax problems are collected,
+ * not thrown one at a time.
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LineCounter, parseDocument, isMap, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
@@ -16,6 +19,9 @@ export interface YamlFile {
   readonly path: string;
   /** Path as shown to the user (relative to the working directory). */
   readonly shown: string;
+  /** sha256 of the file's text. */
+  readonly sha256: string;
+  /** Parsed on first use; syntax problems go to the list the file was loaded with. */
   readonly doc: Document;
   readonly lines: LineCounter;
   /** The parsed value, or undefined when the file has syntax errors. */
@@ -29,8 +35,13 @@ export interface Loaded {
   /** The source text figures quote, or undefined when it cannot be read. */
   readonly sourceText: string | undefined;
   readonly sourceFile: string | undefined;
-  /** Problems found while reading: missing files, syntax errors. */
-  readonly problems: readonly Problem[];
+  readonly sourceSha256: string | undefined;
+  /** Problems found while reading: missing files, syntax errors (added as files are parsed). */
+  readonly problems: Problem[];
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 export async function load(config: ResolvedConfig): Promise<Loaded> {
@@ -40,7 +51,7 @@ export async function load(config: ResolvedConfig): Promise<Loaded> {
   const datasetText = await readText(config.dataFile).catch((error: NodeJS.ErrnoException) => {
     throw new DataError([{ file: shown(config.dataFile), message: error.code === 'ENOENT' ? msg.noDataset(shown(config.dataFile)) : msg.unreadable(shown(config.dataFile), error.message) }]);
   });
-  const dataset = parseYaml(config.dataFile, shown(config.dataFile), datasetText, problems);
+  const dataset = yamlFile(config.dataFile, shown(config.dataFile), datasetText, problems);
 
   const listed = (dataset.value as { cities?: unknown } | undefined)?.cities;
   const cityIds: unknown[] = Array.isArray(listed) ? listed : [];
@@ -52,7 +63,7 @@ export async function load(config: ResolvedConfig): Promise<Loaded> {
       if (typeof id !== 'string' || !/^[a-z0-9][a-z0-9_-]*$/.test(id) || cityIds.indexOf(id) !== index) return;
       const file = path.join(config.dataDir, 'cities', `${id}.yaml`);
       try {
-        cities[index] = parseYaml(file, shown(file), await readText(file), problems);
+        cities[index] = yamlFile(file, shown(file), await readText(file), problems);
       } catch (error) {
         const e = error as NodeJS.ErrnoException;
         problems.push({
@@ -76,7 +87,7 @@ export async function load(config: ResolvedConfig): Promise<Loaded> {
     }
   }
 
-  return { dataset, cities: cities.filter(Boolean), sourceText, sourceFile, problems };
+  return { dataset, cities: cities.filter(Boolean), sourceText, sourceFile, sourceSha256: sourceText === undefined ? undefined : sha256(sourceText), problems };
 }
 
 async function readText(file: string): Promise<string> {
@@ -85,7 +96,26 @@ async function readText(file: string): Promise<string> {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
-function parseYaml(file: string, shown: string, text: string, problems: Problem[]): YamlFile {
+function yamlFile(file: string, shown: string, text: string, problems: Problem[]): YamlFile {
+  let parsed: { doc: Document; lines: LineCounter; value: unknown } | undefined;
+  const get = () => (parsed ??= parseYaml(shown, text, problems));
+  return {
+    path: file,
+    shown,
+    sha256: sha256(text),
+    get doc() {
+      return get().doc;
+    },
+    get lines() {
+      return get().lines;
+    },
+    get value() {
+      return get().value;
+    },
+  };
+}
+
+function parseYaml(shown: string, text: string, problems: Problem[]): { doc: Document; lines: LineCounter; value: unknown } {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   for (const error of doc.errors) {
@@ -100,7 +130,7 @@ function parseYaml(file: string, shown: string, text: string, problems: Problem[
       problems.push({ file: shown, message: msg.yamlSyntax((error as Error).message) });
     }
   }
-  return { path: file, shown, doc, lines, value };
+  return { doc, lines, value };
 }
 
 /**

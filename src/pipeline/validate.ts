@@ -14,6 +14,8 @@ import { City, Dataset, type CityData, type DatasetData } from './schema.js';
 export interface Valid {
   readonly dataset: DatasetData;
   readonly cities: readonly CityData[];
+  /** Each valid city by the hash of its file, for the next build to reuse. */
+  readonly files: ReadonlyMap<string, CityData>;
   readonly sourceText: string;
   /** Absolute path of the source text. */
   readonly sourceFile: string;
@@ -23,19 +25,30 @@ export interface ValidateOptions {
   /** Chart spec names available in the templates (without .vl.json), and where they live. */
   readonly chartSpecs: ReadonlySet<string>;
   readonly chartsDir: string;
+  /**
+   * Cities validated by an earlier build, by file hash. A city file with the
+   * same hash (and the same source text and citybrief version, which the
+   * caller checks) is not parsed or checked against the schema and the
+   * source again; the checks that involve other files still run.
+   */
+  readonly known?: ReadonlyMap<string, CityData>;
 }
 
 export function validate(loaded: Loaded, options: ValidateOptions): Valid {
-  const problems: Problem[] = [...loaded.problems];
+  // The loaded files add their syntax problems to this list as they are parsed.
+  const problems: Problem[] = loaded.problems;
   const at = (file: YamlFile, fieldPath: readonly PropertyKey[], message: string) =>
     problems.push({ ...locate(file, fieldPath), field: fieldName(fieldPath), message });
 
   const dataset = check(Dataset, loaded.dataset, problems);
   const cities: CityData[] = [];
   for (const file of loaded.cities) {
-    // Quotes are checked on the raw file, so a city with schema errors still gets them reported.
-    if (loaded.sourceText !== undefined) checkQuotes(file, loaded.sourceText, loaded.sourceFile, at);
-    const city = check(City, file, problems);
+    let city = options.known?.get(file.sha256);
+    if (!city) {
+      // Quotes are checked on the raw file, so a city with schema errors still gets them reported.
+      if (loaded.sourceText !== undefined) checkQuotes(file, loaded.sourceText, loaded.sourceFile, at);
+      city = check(City, file, problems);
+    }
     if (!city) continue;
     cities.push(city);
 
@@ -80,7 +93,7 @@ export function validate(loaded: Loaded, options: ValidateOptions): Valid {
   const rank = (file: string) => (files.indexOf(file) + files.length + 1) % (files.length + 1);
   problems.sort((a, b) => rank(a.file) - rank(b.file) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
   if (problems.length > 0 || !dataset || loaded.sourceText === undefined || loaded.sourceFile === undefined) throw new DataError(problems);
-  return { dataset, cities, sourceText: loaded.sourceText, sourceFile: loaded.sourceFile };
+  return { dataset, cities, files: new Map(loaded.cities.map((f, i) => [f.sha256, cities[i]!])), sourceText: loaded.sourceText, sourceFile: loaded.sourceFile };
 }
 
 /** Every `source` of a city (rank, figures, programmes) must occur verbatim in the source text. */

@@ -9,6 +9,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Kind } from '../config.js';
 import { WriteError } from '../errors.js';
+import { msg } from '../messages.js';
 
 export interface ManifestEntry {
   /** The city the output is about; null for documents about all cities (the overview). */
@@ -22,6 +23,8 @@ export interface ManifestEntry {
   readonly bytes: number;
   /** Page count for PDFs; null for HTML. */
   readonly pages: number | null;
+  /** Hash of everything the output was made from; unchanged inputs mean the output is kept. */
+  readonly inputs: string;
 }
 
 export interface Manifest {
@@ -39,33 +42,23 @@ export async function writeAtomic(file: string, data: Uint8Array | string): Prom
     await rename(temp, file);
   } catch (error) {
     await rm(temp, { force: true });
-    throw new WriteError(`could not write ${file}: ${(error as Error).message}. Check that the out folder is writable and the disk has room.`, { cause: error });
+    throw new WriteError(msg.writeFailed(file, (error as Error).message), { cause: error });
   }
 }
 
-/** Page count of a PDF, parsed; throws if it is not a readable PDF with pages. */
-export async function pdfPageCount(pdf: Uint8Array): Promise<number> {
-  const { PDFDocument } = await import('pdf-lib');
-  const doc = await PDFDocument.load(pdf, { updateMetadata: false });
-  const pages = doc.getPageCount();
-  if (pages < 1) throw new Error('the PDF has no pages');
-  return pages;
-}
-
+/**
+ * Write one output atomically and describe it for the manifest. `pages` is
+ * the page count the finish stage read while rewriting the PDF (null for
+ * HTML); a PDF without pages never replaces an earlier file.
+ */
 export async function writeOutput(
   outDir: string,
   entry: Omit<ManifestEntry, 'sha256' | 'bytes' | 'pages'>,
   data: Uint8Array | string,
+  pages: number | null,
 ): Promise<ManifestEntry> {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  let pages: number | null = null;
-  if (entry.format === 'pdf') {
-    try {
-      pages = await pdfPageCount(bytes);
-    } catch (error) {
-      throw new WriteError(`the PDF printed for ${entry.path} is not readable (${(error as Error).message}); the previous ${entry.path} was kept.`, { cause: error });
-    }
-  }
+  if (entry.format === 'pdf' && !(pages && pages > 0)) throw new WriteError(msg.emptyPdf(entry.path));
   await writeAtomic(path.join(outDir, entry.path), bytes);
   return { ...entry, sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.byteLength, pages };
 }
@@ -80,13 +73,14 @@ export async function readManifest(outDir: string): Promise<Manifest> {
 }
 
 /**
- * Write the manifest: the new entries, plus earlier entries for outputs this
- * build did not touch (a `--city` build keeps the other cities listed).
+ * Write the manifest: `entries` replace earlier entries of the same path;
+ * earlier entries for outputs this build did not touch stay (a `--city`
+ * build keeps the other cities listed).
  */
-export async function writeManifest(outDir: string, fresh: readonly ManifestEntry[], keepOthers: boolean): Promise<Manifest> {
-  const written = new Set(fresh.map((e) => e.path));
-  const kept = keepOthers ? (await readManifest(outDir)).outputs.filter((e) => !written.has(e.path)) : [];
-  const outputs = [...kept, ...fresh].sort((a, b) => a.path.localeCompare(b.path));
+export async function writeManifest(outDir: string, previous: Manifest, entries: readonly ManifestEntry[]): Promise<Manifest> {
+  const byPath = new Map(previous.outputs.map((e) => [e.path, e]));
+  for (const entry of entries) byPath.set(entry.path, entry);
+  const outputs = [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const manifest = { outputs };
   await writeAtomic(path.join(outDir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;

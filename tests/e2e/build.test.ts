@@ -137,9 +137,9 @@ describe('a full build of the seed dataset', () => {
     try {
       await cp(out, copy, { recursive: true });
       const before = await readFile(path.join(copy, 'manifest.json'), 'utf8');
-      const again = await build({ cwd: root, out: copy, cities: [cities[0]!.id], kinds: ['briefing'] });
+      const again = await build({ cwd: root, out: copy, cities: [cities[0]!.id], kinds: ['briefing'], force: true });
       expect(again.outputs.map((o) => o.path).sort()).toEqual([`${cities[0]!.id}/briefing.html`, `${cities[0]!.id}/briefing.pdf`]);
-      // Same inputs, same bytes: the manifest is unchanged.
+      // Same inputs, same bytes: the manifest is unchanged, the other outputs with it.
       expect(await readFile(path.join(copy, 'manifest.json'), 'utf8')).toBe(before);
     } finally {
       await rm(copy, { recursive: true, force: true });

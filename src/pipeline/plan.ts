@@ -1,0 +1,128 @@
+/**
+ * Stage 3 — plan: decide which outputs to build. Each output's inputs are
+ * hashed — its city's file, what it shows of the other cities (the ranking),
+ * dataset.yaml, every template, partial, stylesheet and chart spec, the font
+ * packages, the options and citybrief's version — and recorded in the
+ * manifest. An output whose inputs hash is unchanged and whose files are as
+ * the manifest says is kept; everything else is rebuilt. `force` rebuilds all.
+ *
+ * The state file beside the outputs (.citybrief/state.json) remembers what the
+ * last build validated (by file hash) and each output's size and mtime, so a
+ * rebuild with nothing to do reads no YAML and hashes no PDF.
+ */
+import { createHash } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Kind, ResolvedConfig } from '../config.js';
+import { fontPackagesDigest } from '../fonts.js';
+import { labelsFor } from '../messages.js';
+import { rankingRows } from './context.js';
+import type { Loaded } from './load.js';
+import type { CityData } from './schema.js';
+import type { Valid } from './validate.js';
+import { writeAtomic, type Manifest, type ManifestEntry } from './write.js';
+
+export interface Job {
+  readonly kind: Kind;
+  /** null for documents about every city (the overview). */
+  readonly city: string | null;
+  /** HTML path below the out folder; the PDF sits beside it. */
+  readonly path: string;
+  readonly pdfPath: string;
+  /** Hash of everything the output is made from. */
+  readonly inputs: string;
+}
+
+export interface Plan {
+  /** Outputs to build, overview last. */
+  readonly todo: readonly Job[];
+  /** Manifest entries of outputs kept as they are. */
+  readonly kept: readonly ManifestEntry[];
+}
+
+/** What a build leaves for the next one. */
+export interface State {
+  readonly version: string;
+  readonly sourceSha256: string;
+  /** Validated cities by the hash of their file. */
+  readonly cities: Record<string, CityData>;
+  /** Size and modification time of each output as written, to notice changes without hashing. */
+  readonly outputs: Record<string, { readonly bytes: number; readonly mtimeMs: number }>;
+}
+
+export const STATE_FILE = path.join('.citybrief', 'state.json');
+
+export async function readState(outDir: string): Promise<State | undefined> {
+  try {
+    return JSON.parse(await readFile(path.join(outDir, STATE_FILE), 'utf8')) as State;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeState(outDir: string, state: State): Promise<void> {
+  await writeAtomic(path.join(outDir, STATE_FILE), JSON.stringify(state));
+}
+
+/** Cities an earlier build validated that can be reused as they are (same citybrief, same source text). */
+export function knownCities(state: State | undefined, config: ResolvedConfig, loaded: Loaded): Map<string, CityData> {
+  if (!state || state.version !== config.version || state.sourceSha256 !== loaded.sourceSha256) return new Map();
+  return new Map(Object.entries(state.cities));
+}
+
+export async function plan(config: ResolvedConfig, loaded: Loaded, valid: Valid, previous: Manifest, state: State | undefined): Promise<Plan> {
+  const hash = (...parts: unknown[]) => createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+  const base = hash(config.version, valid.dataset.lang, config.epoch ?? null, fontPackagesDigest(), await directoryDigest(config.templatesDir), loaded.dataset.sha256);
+  const labels = labelsFor(valid.dataset.lang);
+  const cross = valid.dataset.ranking ? hash(rankingRows(valid, labels, valid.dataset.ranking.metric)) : '';
+  const fileOf = new Map(loaded.cities.map((f, i) => [valid.cities[i]?.id, f.sha256]));
+
+  const jobs: Job[] = [];
+  const wanted = config.cities ? new Set(config.cities) : undefined;
+  for (const city of valid.cities) {
+    if (wanted && !wanted.has(city.id)) continue;
+    for (const kind of ['briefing', 'slides'] as const) {
+      if (!config.kinds.includes(kind)) continue;
+      const stem = `${city.id}/${kind}`;
+      jobs.push({ kind, city: city.id, path: `${stem}.html`, pdfPath: `${stem}.pdf`, inputs: hash(base, kind, fileOf.get(city.id), cross) });
+    }
+  }
+  if (config.kinds.includes('overview')) {
+    jobs.push({ kind: 'overview', city: null, path: 'overview.html', pdfPath: 'overview.pdf', inputs: hash(base, 'overview', [...fileOf.values()]) });
+  }
+
+  const byPath = new Map(previous.outputs.map((e) => [e.path, e]));
+  const todo: Job[] = [];
+  const kept: ManifestEntry[] = [];
+  for (const job of jobs) {
+    const entries = [byPath.get(job.path), byPath.get(job.pdfPath)];
+    const unchanged =
+      !config.force &&
+      entries.every((e) => e?.inputs === job.inputs) &&
+      (await Promise.all(entries.map((e) => intact(config.outDir, e!, state)))).every(Boolean);
+    if (unchanged) kept.push(...(entries as ManifestEntry[]));
+    else todo.push(job);
+  }
+  return { todo, kept };
+}
+
+/** The file is as the manifest describes it: same size and mtime as written, or else the same hash. */
+async function intact(outDir: string, entry: ManifestEntry, state: State | undefined): Promise<boolean> {
+  const file = path.join(outDir, entry.path);
+  const info = await stat(file).catch(() => undefined);
+  if (!info?.isFile() || info.size !== entry.bytes) return false;
+  const known = state?.outputs[entry.path];
+  if (known && known.bytes === info.size && known.mtimeMs === info.mtimeMs) return true;
+  return createHash('sha256').update(await readFile(file)).digest('hex') === entry.sha256;
+}
+
+/** Hash of every file below a folder, by relative path. */
+async function directoryDigest(dir: string): Promise<string> {
+  const hash = createHash('sha256');
+  const files = (await readdir(dir, { recursive: true, withFileTypes: true }))
+    .filter((d) => d.isFile())
+    .map((d) => path.join(d.parentPath ?? (d as unknown as { path: string }).path, d.name))
+    .sort();
+  for (const file of files) hash.update(path.relative(dir, file)).update('\0').update(await readFile(file)).update('\0');
+  return hash.digest('hex');
+}
