@@ -37,10 +37,12 @@ export interface FontSet {
   readonly families: readonly string[];
   /** A CSS font-family value naming the families in order. */
   readonly stack: string;
-  /** The faces a text needs, for each weight the document uses. */
-  facesFor(text: string): FontFace[];
-  /** Characters of the text no bundled face covers (they would fall back to a system font). */
-  uncovered(text: string): string[];
+  /**
+   * One pass over a text: the faces it needs (each weight), in the order CSS
+   * should declare them, and the characters no bundled face covers (they
+   * would fall back to a system font, or print as boxes).
+   */
+  scan(text: string): { faces: FontFace[]; missing: string[] };
   /** @font-face rules for the given faces, with URLs below `urlBase`. */
   css(faces: readonly FontFace[], urlBase: string): string;
   /** Width in pixels of `text` at `size` px, measured from the fonts' advance widths. */
@@ -142,17 +144,17 @@ function fontSet(families: readonly string[]): FontSet {
   return {
     families,
     stack: families.map((f) => `'${f}'`).join(', '),
-    facesFor(text) {
+    scan(text) {
       const needed = new Set<FontFace>();
-      const cps = codePoints(text);
-      for (const weight of WEIGHTS) for (const cp of cps) {
-        const face = faceOf(cp, weight);
-        if (face) needed.add(face);
+      const missing: string[] = [];
+      for (const cp of codePoints(text)) {
+        for (const weight of WEIGHTS) {
+          const face = faceOf(cp, weight);
+          if (face) needed.add(face);
+          else if (weight === WEIGHTS[0] && cp > 0x20 && !/\s/u.test(String.fromCodePoint(cp))) missing.push(String.fromCodePoint(cp));
+        }
       }
-      return ordered.flat().filter((f) => needed.has(f));
-    },
-    uncovered(text) {
-      return [...codePoints(text)].filter((cp) => cp > 0x20 && !/\s/u.test(String.fromCodePoint(cp)) && !faceOf(cp, WEIGHTS[0])).map((cp) => String.fromCodePoint(cp));
+      return { faces: ordered.flat().filter((f) => needed.has(f)), missing };
     },
     css(list, urlBase) {
       return list

@@ -167,11 +167,11 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
           first.delete(job.kind);
           await copyFonts(config.outDir, prepared.rendered.fonts, copied);
           let rendered = prepared.rendered;
-          let printed = await timed('print', () => printer.print({ path: job.path, html: rendered.html, fonts: rendered.fonts }));
+          let printed = await timed('print', () => printer.print({ path: job.path, html: rendered.print, fonts: rendered.fonts }));
           if (prepared.repaginate) {
             const outline = await readOutline(printed.pdf);
             rendered = await timed('html', () => prepared.repaginate!(outline));
-            printed = await timed('print', () => printer.print({ path: job.path, html: rendered.html, fonts: rendered.fonts }));
+            printed = await timed('print', () => printer.print({ path: job.path, html: rendered.print, fonts: rendered.fonts }));
           }
           if (printed.overflows.length > 0) config.onProgress({ type: 'warning', message: msg.slideOverflow(job.path, printed.overflows) });
           const finished = await timed('finish', () =>
@@ -240,8 +240,7 @@ function documentMaker(config: ResolvedConfig, valid: Valid, charts: ChartSpecs,
     return out;
   };
   const checkGlyphs = (job: Job, rendered: RenderedHtml) => {
-    const missing = fonts.uncovered(rendered.html);
-    if (missing.length > 0) config.onProgress({ type: 'warning', message: msg.uncoveredGlyphs(job.path, missing) });
+    if (rendered.missing.length > 0) config.onProgress({ type: 'warning', message: msg.uncoveredGlyphs(job.path, rendered.missing) });
     return rendered;
   };
 

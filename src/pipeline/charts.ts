@@ -74,6 +74,8 @@ export async function loadChartSpecs(dir: string, fonts: FontSet): Promise<Chart
     }
   }
 
+  const views = new Map<string, Vega.View>();
+  const busy = new Map<string, Promise<unknown>>();
   return {
     dir,
     names: new Set(runtimes.keys()),
@@ -81,15 +83,22 @@ export async function loadChartSpecs(dir: string, fonts: FontSet): Promise<Chart
     async render(name, rows, idPrefix) {
       const runtime = runtimes.get(name);
       if (!runtime) throw new ChartError(msg.unknownChartSpec(name, dir));
-      // Vega numbers clip-path ids from a process-wide counter; restart it so a chart's SVG depends only on its inputs.
-      (vega as unknown as { resetSVGDefIds: () => void }).resetSVGDefIds();
-      const view = new vega.View(runtime, { renderer: 'none', loader });
-      try {
+      // One view per spec, reused with new data: building Vega's dataflow costs more than running it.
+      // Renders of one spec are serialised, since they share the view.
+      const previous = busy.get(name) ?? Promise.resolve();
+      const next = previous.then(async () => {
+        let view = views.get(name);
+        if (!view) {
+          view = new vega.View(runtime, { renderer: 'none', loader });
+          views.set(name, view);
+        }
+        // Vega numbers clip-path ids from a process-wide counter; restart it so a chart's SVG depends only on its inputs.
+        (vega as unknown as { resetSVGDefIds: () => void }).resetSVGDefIds();
         view.data(CHART_DATA, rows.map((row) => ({ ...row })));
         return scopeIds(await view.toSVG(), idPrefix);
-      } finally {
-        view.finalize();
-      }
+      });
+      busy.set(name, next.catch(() => {}));
+      return next;
     },
   };
 }

@@ -26,9 +26,14 @@ export interface Templates {
 }
 
 export interface RenderedHtml {
+  /** The document as written to the out folder: it declares its fonts with @font-face. */
   readonly html: string;
+  /** The same document for printing: the printer supplies the fonts, so it declares none. */
+  readonly print: string;
   /** Font files the document uses. */
   readonly fonts: readonly FontFace[];
+  /** Characters no bundled font has. */
+  readonly missing: readonly string[];
 }
 
 /**
@@ -71,10 +76,10 @@ export async function loadTemplates(dir: string, fonts: FontSet, kinds: readonly
       } catch (error) {
         throw new TemplateError(msg.templateInvalid(entry.file, (error as Error).message), { cause: error });
       }
-      const used = fonts.facesFor(html);
+      const { faces: used, missing } = fonts.scan(html);
       // Stylesheets set type with var(--citybrief-fonts): the bundled families in the order the language prefers.
-      const css = `${fonts.css(used, fontBase)}\n:root{--citybrief-fonts:${fonts.stack};}`;
-      return { html: html.replace(FONT_FACES_MARK, css), fonts: used };
+      const stack = `:root{--citybrief-fonts:${fonts.stack};}`;
+      return { html: html.replace(FONT_FACES_MARK, `${fonts.css(used, fontBase)}\n${stack}`), print: html.replace(FONT_FACES_MARK, stack), fonts: used, missing };
     },
   };
 }

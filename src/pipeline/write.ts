@@ -35,10 +35,14 @@ export const MANIFEST = 'manifest.json';
 
 /** Write `data` to `file` atomically: temp file beside it, then rename. */
 export async function writeAtomic(file: string, data: Uint8Array | string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    await writeFile(temp, data);
+    // The folder usually exists; create it only when the write says it does not.
+    await writeFile(temp, data).catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(temp, data);
+    });
     await rename(temp, file);
   } catch (error) {
     await rm(temp, { force: true });
