@@ -12,6 +12,7 @@ export const msg = {
   slideOverflow: (path: string, slides: readonly string[]) =>
     `${path}: content does not fit on ${slides.length === 1 ? 'slide' : 'slides'} ${slides.join(', ')} and would be cut off. Shorten the text or split it in the template.`,
   notPositive: (name: string, value: unknown) => `${name} must be a whole number of at least 1, not ${String(value)}.`,
+  badCron: (cron: string, reason: string) => `"${cron}" is not a cron schedule (${reason}). Use five fields, e.g. "0 6 * * 1" for Mondays at 06:00.`,
   noDataset: (path: string) =>
     `no dataset at ${path}. Pass --data with the path to a dataset.yaml (or the folder holding one).`,
   unreadable: (path: string, reason: string) => `cannot read ${path}: ${reason}`,

@@ -15,8 +15,10 @@ const HELP = {
 Usage: citybrief <command> [options]
 
 Commands:
-  build      build every briefing (PDF and HTML) and out/manifest.json
+  build      build every briefing, slide deck and the overview (PDF and HTML)
   validate   check the dataset and report every problem at once
+  watch      build, then rebuild what changed whenever data or templates change
+  schedule   run an incremental build on a cron schedule, e.g. --cron "0 6 * * 1"
 
 Run \`citybrief <command> --help\` for a command's options.
 `,
@@ -46,6 +48,32 @@ the next build continues from there.
 
 Exit codes: 0 built, 1 some documents failed (the others were written),
 2 invalid data, templates or usage, 130 stopped by a signal.
+`,
+  watch: `Usage: citybrief watch [build options]
+
+Builds once, then watches the dataset folder and the templates folder and
+rebuilds whenever a file changes. Each rebuild is incremental: only outputs
+whose inputs changed are redone. Changes made during a build start one more
+build after it. Stop with Ctrl-C.
+
+Options: those of \`citybrief build\` (--data, --templates, --out, --city, --kind,
+--force, --concurrency, --chrome).
+`,
+  schedule: `Usage: citybrief schedule --cron EXPR [--tz ZONE] [build options]
+
+Stays running and starts an incremental build at every time the cron
+expression names (five fields: minute hour day-of-month month day-of-week;
+"0 6 * * 1" is Mondays at 06:00). A build never overlaps the previous one: a
+time that comes while a build is still running is skipped and logged. Each
+run's summary is logged with its time. Stop with Ctrl-C.
+
+Options:
+  --cron EXPR        when to build (required)
+  --tz ZONE          time zone of the schedule, e.g. Asia/Taipei (default: the machine's)
+  and those of \`citybrief build\` (--data, --templates, --out, --city, --kind, ...)
+
+Without a long-running process, system cron can run the same build:
+  0 6 * * 1  cd /srv/briefings && npx citybrief build >> build.log 2>&1
 `,
   validate: `Usage: citybrief validate [--data PATH] [--templates DIR]
 
@@ -89,6 +117,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         return await buildCommand(rest, io);
       case 'validate':
         return await validateCommand(rest, io);
+      case 'watch':
+        return await watchCommand(rest, io);
+      case 'schedule':
+        return await scheduleCommand(rest, io);
       case undefined:
         // No command is a usage error: help goes to stderr with exit code 2.
         io.err(HELP.main);
@@ -107,31 +139,105 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   }
 }
 
-function parse(args: readonly string[], options: ParseArgsConfig['options'], help: string, io: Io) {
+function parse(args: readonly string[], options: ParseArgsConfig['options'], help: string, io: Io): Values | undefined {
   try {
-    return parseArgs({ args: [...args], options, allowPositionals: false, strict: true }).values as Record<string, string | string[] | boolean | undefined>;
+    return parseArgs({ args: [...args], options, allowPositionals: false, strict: true }).values as Values;
   } catch (error) {
     io.err(`citybrief: ${(error as Error).message}\n\n${help}`);
     return undefined;
   }
 }
 
-async function buildCommand(args: readonly string[], io: Io): Promise<number> {
-  const values = parse(
-    args,
-    {
-      ...common,
-      out: { type: 'string' },
-      city: { type: 'string', multiple: true },
-      kind: { type: 'string', multiple: true },
-      chrome: { type: 'string' },
-      force: { type: 'boolean' },
-      json: { type: 'boolean' },
-      concurrency: { type: 'string' },
-    },
-    HELP.build,
-    io,
+const buildFlags = {
+  ...common,
+  out: { type: 'string' },
+  city: { type: 'string', multiple: true },
+  kind: { type: 'string', multiple: true },
+  chrome: { type: 'string' },
+  force: { type: 'boolean' },
+  json: { type: 'boolean' },
+  concurrency: { type: 'string' },
+} satisfies ParseArgsConfig['options'];
+
+type Values = Record<string, string | string[] | boolean | undefined>;
+
+/** Build options from the flags every building command shares. */
+function buildOptions(values: Values): BuildOptions {
+  return {
+    data: values.data as string | undefined,
+    templates: values.templates as string | undefined,
+    out: values.out as string | undefined,
+    cities: values.city as string[] | undefined,
+    kinds: (values.kind as string[] | undefined)?.flatMap((k) => k.split(',')).map((k) => k.trim()).filter(Boolean),
+    chrome: values.chrome as string | undefined,
+    force: values.force as boolean | undefined,
+    concurrency: values.concurrency === undefined ? undefined : Number(values.concurrency),
+  };
+}
+
+/** Run until SIGINT/SIGTERM, then `stop` and exit 130. */
+function untilSignal(stop: () => Promise<void>): Promise<number> {
+  return new Promise((resolve) => {
+    const handler = () => {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+      void stop().then(() => resolve(130));
+    };
+    process.on('SIGINT', handler);
+    process.on('SIGTERM', handler);
+  });
+}
+
+/** One line per run for the long-running commands. */
+function runLine(report: import('../runner.js').RunReport): string {
+  const at = report.started.toISOString();
+  if (report.error && !report.result) return `${at} failed: ${report.error.message}`;
+  const line = `${at} ${describe(report.result!)}`;
+  return report.error ? `${line}\n${report.error.message}` : line;
+}
+
+async function watchCommand(args: readonly string[], io: Io): Promise<number> {
+  const values = parse(args, buildFlags, HELP.watch, io);
+  if (!values) return 2;
+  if (values.help) {
+    io.out(HELP.watch);
+    return 0;
+  }
+  const { watch } = await import('../watch.js');
+  const watcher = watch(
+    { ...buildOptions(values), onProgress: progressReporter(io.err, false).onProgress },
+    (report) => io.out(`${runLine(report)}\n`),
+    (file) => io.err(`  changed: ${file}\n`),
   );
+  io.err('watching for changes (Ctrl-C to stop)\n');
+  return untilSignal(() => watcher.close());
+}
+
+async function scheduleCommand(args: readonly string[], io: Io): Promise<number> {
+  const values = parse(args, { ...buildFlags, cron: { type: 'string' }, tz: { type: 'string' } }, HELP.schedule, io);
+  if (!values) return 2;
+  if (values.help) {
+    io.out(HELP.schedule);
+    return 0;
+  }
+  if (!values.cron) {
+    io.err(`citybrief: schedule needs --cron.\n\n${HELP.schedule}`);
+    return 2;
+  }
+  const { schedule } = await import('../schedule.js');
+  const plan = schedule(
+    values.cron as string,
+    { ...buildOptions(values), onProgress: progressReporter(io.err, false).onProgress },
+    (report) => io.out(`${runLine(report)}\nnext run: ${plan.next()?.toISOString() ?? 'none'}\n`),
+    (at) => io.out(`${at.toISOString()} skipped: the previous build is still running\n`),
+    values.tz as string | undefined,
+  );
+  io.out(`scheduled "${values.cron}"; next run: ${plan.next()?.toISOString() ?? 'none'}\n`);
+  return untilSignal(() => plan.close());
+}
+
+async function buildCommand(args: readonly string[], io: Io): Promise<number> {
+  const values = parse(args, buildFlags, HELP.build, io);
   if (!values) return 2;
   if (values.help) {
     io.out(HELP.build);
@@ -147,18 +253,7 @@ async function buildCommand(args: readonly string[], io: Io): Promise<number> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  const options: BuildOptions = {
-    data: values.data as string | undefined,
-    templates: values.templates as string | undefined,
-    out: values.out as string | undefined,
-    cities: values.city as string[] | undefined,
-    kinds: (values.kind as string[] | undefined)?.flatMap((k) => k.split(',')).map((k) => k.trim()).filter(Boolean),
-    chrome: values.chrome as string | undefined,
-    force: values.force as boolean | undefined,
-    concurrency: values.concurrency === undefined ? undefined : Number(values.concurrency),
-    signal: controller.signal,
-    onProgress: reporter.onProgress,
-  };
+  const options: BuildOptions = { ...buildOptions(values), signal: controller.signal, onProgress: reporter.onProgress };
   try {
     const result = await build(options);
     reporter.end();
