@@ -16,6 +16,10 @@ export const msg = {
   noDataset: (path: string) =>
     `no dataset at ${path}. Pass --data with the path to a dataset.yaml (or the folder holding one).`,
   unreadable: (path: string, reason: string) => `cannot read ${path}: ${reason}`,
+  tooLarge: (bytes: number, limit: number) =>
+    `is ${(bytes / 1024 / 1024).toFixed(1)} MB; citybrief reads data files of at most ${limit / 1024 / 1024} MB. Check that this is the file you meant, or split it.`,
+  notUtf8: (offset: number) => `is not valid UTF-8 (byte ${offset}). Save the file as UTF-8.`,
+  yamlAliases: (reason: string) => `expands too many YAML aliases (${reason}). Write the values out instead of repeating aliases.`,
   yamlSyntax: (reason: string) => `is not valid YAML: ${reason}. Fix the syntax at this position.`,
   cityFileMissing: (id: string, path: string) =>
     `lists city "${id}" but ${path} does not exist. Add the file or remove "${id}" from \`cities\`.`,

@@ -126,7 +126,7 @@ export function buildOverviewContext(valid: Valid, cities: readonly CityContext[
         current: false,
         order,
       }));
-    charts.push({ id: `compare-${metric}`, spec: 'bars', title: valid.dataset.metrics[metric]?.label ?? metric, note: periods.size > 1 ? labels.periodsDiffer : undefined, rows });
+    charts.push({ id: `compare-${metric}`, spec: 'bars', title: metricLabel(valid, metric), note: periods.size > 1 ? labels.periodsDiffer : undefined, rows });
   }
 
   return {
@@ -207,6 +207,11 @@ export function contextBuilder(valid: Valid): { city(city: CityData): CityContex
   };
 }
 
+/** A metric's label; own properties only, so a metric named like an Object method is not mistaken for one. */
+function metricLabel(valid: Valid, metric: string): string {
+  return Object.hasOwn(valid.dataset.metrics, metric) ? valid.dataset.metrics[metric]!.label : metric;
+}
+
 export function rankText(rank: RankData, labels: Labels): string {
   if ('position' in rank) return labels.rankPosition(rank.position);
   if ('within' in rank) return labels.rankWithin(rank.within);
@@ -219,7 +224,7 @@ function figureView(f: FigureData, city: CityData, valid: Valid, labels: Labels,
   return {
     id: f.id,
     metric: f.metric,
-    label: f.label ?? valid.dataset.metrics[f.metric]?.label ?? f.metric,
+    label: f.label ?? metricLabel(valid, f.metric),
     subject: f.subject,
     value: f.value,
     unit: f.unit,
@@ -231,7 +236,7 @@ function figureView(f: FigureData, city: CityData, valid: Valid, labels: Labels,
     derivedMethod: f.derived?.method,
     derivedFrom: (f.derived?.from ?? []).map((id) => {
       const input = city.figures.find((g) => g.id === id);
-      return input ? (input.label ?? valid.dataset.metrics[input.metric]?.label ?? id) : id;
+      return input ? (input.label ?? metricLabel(valid, input.metric)) : id;
     }),
     source: f.source,
     note,

@@ -7,7 +7,7 @@
  * not thrown one at a time.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LineCounter, parseDocument, isMap, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
 import { DataError, type Problem } from '../errors.js';
@@ -49,7 +49,7 @@ export async function load(config: ResolvedConfig): Promise<Loaded> {
   const shown = (p: string) => path.relative(config.cwd, p) || p;
 
   const datasetText = await readText(config.dataFile).catch((error: NodeJS.ErrnoException) => {
-    throw new DataError([{ file: shown(config.dataFile), message: error.code === 'ENOENT' ? msg.noDataset(shown(config.dataFile)) : msg.unreadable(shown(config.dataFile), error.message) }]);
+    throw new DataError([error.code === 'ENOENT' ? { file: shown(config.dataFile), message: msg.noDataset(shown(config.dataFile)) } : unreadable(shown(config.dataFile), error)]);
   });
   const dataset = yamlFile(config.dataFile, shown(config.dataFile), datasetText, problems);
 
@@ -65,12 +65,9 @@ export async function load(config: ResolvedConfig): Promise<Loaded> {
       try {
         cities[index] = yamlFile(file, shown(file), await readText(file), problems);
       } catch (error) {
-        const e = error as NodeJS.ErrnoException;
-        problems.push({
-          ...locate(dataset, ['cities', index]),
-          field: `cities[${index}]`,
-          message: e.code === 'ENOENT' ? msg.cityFileMissing(id, shown(file)) : msg.unreadable(shown(file), e.message),
-        });
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+          problems.push({ ...locate(dataset, ['cities', index]), field: `cities[${index}]`, message: msg.cityFileMissing(id, shown(file)) });
+        } else problems.push(unreadable(shown(file), error));
       }
     }),
   );
@@ -83,17 +80,58 @@ export async function load(config: ResolvedConfig): Promise<Loaded> {
     try {
       sourceText = await readText(sourceFile);
     } catch (error) {
-      problems.push({ ...locate(dataset, ['source', 'file']), field: 'source.file', message: msg.unreadable(shown(sourceFile), (error as Error).message) });
+      problems.push(error instanceof BadText ? unreadable(shown(sourceFile), error) : { ...locate(dataset, ['source', 'file']), field: 'source.file', message: msg.unreadable(shown(sourceFile), (error as Error).message) });
     }
   }
 
   return { dataset, cities: cities.filter(Boolean), sourceText, sourceFile, sourceSha256: sourceText === undefined ? undefined : sha256(sourceText), problems };
 }
 
+/** Data files larger than this are refused before they are read: a dataset file is a few kilobytes. */
+export const MAX_FILE_BYTES = 16 * 1024 * 1024;
+
+/** A file that cannot be taken as text, with where. */
+class BadText extends Error {
+  constructor(message: string, readonly line?: number, readonly column?: number) {
+    super(message);
+  }
+}
+
 async function readText(file: string): Promise<string> {
-  const text = await readFile(file, 'utf8');
+  const info = await stat(file);
+  if (info.size > MAX_FILE_BYTES) throw new BadText(msg.tooLarge(info.size, MAX_FILE_BYTES));
+  const bytes = await readFile(file);
+  const bad = firstInvalidUtf8(bytes);
+  if (bad !== -1) {
+    const before = bytes.subarray(0, bad);
+    const line = before.filter((b) => b === 0x0a).length + 1;
+    const column = bad - before.lastIndexOf(0x0a);
+    throw new BadText(msg.notUtf8(bad), line, column);
+  }
+  const text = bytes.toString('utf8');
   // A byte-order mark is harmless; strip it so positions and quotes line up.
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** Offset of the first byte that is not well-formed UTF-8, or -1. */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; ) {
+    const b = bytes[i]!;
+    const n = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
+    if (n === -1) return i;
+    for (let k = 1; k <= n; k++) if (((bytes[i + k] ?? 0) & 0xc0) !== 0x80) return i;
+    // Overlong forms, surrogates and code points past U+10FFFF.
+    const b1 = bytes[i + 1] ?? 0;
+    if ((b === 0xe0 && b1 < 0xa0) || (b === 0xed && b1 >= 0xa0) || (b === 0xf0 && b1 < 0x90) || (b === 0xf4 && b1 >= 0x90)) return i;
+    i += n + 1;
+  }
+  return -1;
+}
+
+/** The problem for a file that could not be read as text. */
+function unreadable(file: string, error: unknown): Problem {
+  if (error instanceof BadText) return { file, line: error.line, column: error.column, message: error.message };
+  return { file, message: msg.unreadable(file, (error as Error).message) };
 }
 
 function yamlFile(file: string, shown: string, text: string, problems: Problem[]): YamlFile {
@@ -125,9 +163,10 @@ function parseYaml(shown: string, text: string, problems: Problem[]): { doc: Doc
   let value: unknown;
   if (doc.errors.length === 0) {
     try {
+      // Aliases are capped so a small file cannot expand into a huge one (a "billion laughs").
       value = doc.toJS({ maxAliasCount: 100 });
     } catch (error) {
-      problems.push({ file: shown, message: msg.yamlSyntax((error as Error).message) });
+      problems.push({ file: shown, line: 1, column: 1, message: msg.yamlAliases((error as Error).message) });
     }
   }
   return { doc, lines, value };

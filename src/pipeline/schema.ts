@@ -8,12 +8,16 @@
  */
 import { z } from 'zod';
 
-/** Lower-case ASCII id, safe as a file name on every platform. */
+/** Names Windows reserves for devices: a folder called `con` cannot be created there. */
+const RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/;
+
+/** Lower-case ASCII id, safe as a file name on every platform (ids name the out folders). */
 export const Id = z
   .string()
   .regex(/^[a-z0-9](?:[a-z0-9_-]{0,62}[a-z0-9])?$/, {
     message: 'must be lower-case ASCII letters, digits, "-" or "_" (at most 64), starting and ending with a letter or digit',
-  });
+  })
+  .refine((id) => !RESERVED.test(id), { message: 'is a name Windows reserves for a device (con, prn, aux, nul, com1…, lpt1…): choose another id' });
 
 /** BCP 47 language tag such as zh-Hant, zh-Hans or en. */
 export const LangTag = z.string().regex(/^[a-zA-Z]{2,3}(?:-[a-zA-Z0-9]{2,8})*$/, {

@@ -55,13 +55,13 @@ export function validate(loaded: Loaded, options: ValidateOptions): Valid {
     // Checks within the city file; those that need dataset.yaml run only when it is valid.
     const expected = file.path.replace(/^.*[\\/]/, '').replace(/\.yaml$/, '');
     if (city.id !== expected) at(file, ['id'], msg.cityIdMismatch(city.id, `${expected}.yaml`));
-    if (dataset && !(dataset.lang in city.name)) at(file, ['name'], msg.missingName(dataset.lang));
+    if (dataset && !Object.hasOwn(city.name, dataset.lang)) at(file, ['name'], msg.missingName(dataset.lang));
 
     const figureIds = new Set<string>();
     city.figures.forEach((figure, i) => {
       if (figureIds.has(figure.id)) at(file, ['figures', i, 'id'], msg.duplicateFigure(figure.id));
       figureIds.add(figure.id);
-      if (dataset && !(figure.metric in dataset.metrics)) at(file, ['figures', i, 'metric'], msg.unknownMetric(figure.metric));
+      if (dataset && !Object.hasOwn(dataset.metrics, figure.metric)) at(file, ['figures', i, 'metric'], msg.unknownMetric(figure.metric));
       figure.derived?.from.forEach((id, j) => {
         if (!city.figures.some((f) => f.id === id)) at(file, ['figures', i, 'derived', 'from', j], msg.unknownFigure(id));
       });
@@ -85,7 +85,7 @@ export function validate(loaded: Loaded, options: ValidateOptions): Valid {
       if (seen.has(id)) at(loaded.dataset, ['cities', i], msg.duplicateCity(id));
       seen.add(id);
     });
-    if (dataset.ranking && !(dataset.ranking.metric in dataset.metrics)) at(loaded.dataset, ['ranking', 'metric'], msg.unknownMetric(dataset.ranking.metric));
+    if (dataset.ranking && !Object.hasOwn(dataset.metrics, dataset.ranking.metric)) at(loaded.dataset, ['ranking', 'metric'], msg.unknownMetric(dataset.ranking.metric));
   }
 
   // Report in reading order: file by file, top to bottom.
