@@ -43,6 +43,8 @@ export const msg = {
     `${file}: ${at} loads data from a URL or file. Chart data must be inline: remove "url" and let citybrief supply the values.`,
   chartInvalid: (file: string, reason: string) => `${file}: the Vega-Lite spec does not compile: ${reason}`,
   templateMissing: (path: string) => `template ${path} does not exist. Pass --templates with a folder holding briefing.hbs.`,
+  unknownHelper: (name: string) => `calls the helper "${name}", which does not exist. Use one of citybrief's helpers (see the README) or remove the call.`,
+  unknownPartial: (name: string) => `includes the partial "${name}", which does not exist: add partials/${name}.hbs or remove the include.`,
   templateInvalid: (file: string, reason: string) => `${file}: ${reason}`,
   noBrowser: (tried: readonly string[]) =>
     [

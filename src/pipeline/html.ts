@@ -45,11 +45,14 @@ export async function loadTemplates(dir: string, fonts: FontSet, kinds: readonly
   const hbs = Handlebars.create();
   registerHelpers(hbs);
 
+  const sources = new Map<string, string>();
   const partialsDir = path.join(dir, 'partials');
   const partialFiles = (await readdir(partialsDir).catch(() => [] as string[])).filter((f) => f.endsWith('.hbs')).sort();
   for (const file of partialFiles) {
     const full = path.join(partialsDir, file);
-    hbs.registerPartial(file.slice(0, -4), compile(hbs, await readFile(full, 'utf8'), full));
+    const source = await readFile(full, 'utf8');
+    sources.set(full, source);
+    hbs.registerPartial(file.slice(0, -4), compile(hbs, source, full));
   }
 
   const styles: Record<string, string> = {};
@@ -63,8 +66,10 @@ export async function loadTemplates(dir: string, fonts: FontSet, kinds: readonly
     const source = await readFile(file, 'utf8').catch(() => {
       throw new TemplateError(msg.templateMissing(file));
     });
+    sources.set(file, source);
     compiled.set(kind, { file, template: compile(hbs, source, file) });
   }
+  for (const [file, source] of sources) checkNames(hbs, source, file);
 
   return {
     render(kind, data, fontBase) {
@@ -92,6 +97,41 @@ function compile(hbs: typeof HandlebarsNS, source: string, file: string): Handle
   } catch (error) {
     throw new TemplateError(msg.templateInvalid(file, (error as Error).message), { cause: error });
   }
+}
+
+/** Helpers Handlebars itself provides. */
+const BUILT_IN = new Set(['if', 'unless', 'each', 'with', 'lookup', 'log', 'blockHelperMissing', 'helperMissing']);
+
+/**
+ * A call of a helper or partial that does not exist fails only when a
+ * document reaches it. Walk the template once at load instead and name the
+ * file, line and column. (A bare {{name}} may be data, so only calls with
+ * arguments, blocks and subexpressions are helper calls for certain.)
+ */
+function checkNames(hbs: typeof HandlebarsNS, source: string, file: string): void {
+  type Node = { type: string; loc?: { start: { line: number; column: number } }; [key: string]: unknown };
+  const helpers = hbs.helpers as Record<string, unknown>;
+  const partials = hbs.partials as Record<string, unknown>;
+  const fail = (node: Node, message: string) => {
+    const at = node.loc ? `:${node.loc.start.line}:${node.loc.start.column + 1}` : '';
+    throw new TemplateError(msg.templateInvalid(`${file}${at}`, message));
+  };
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) return value.forEach(visit);
+    if (!value || typeof value !== 'object') return;
+    const node = value as Node;
+    const path = node.path as { type?: string; original?: unknown } | undefined;
+    const name = path?.type === 'PathExpression' ? String(path.original) : undefined;
+    const params = (node.params as unknown[] | undefined) ?? [];
+    const called = node.type === 'SubExpression' || node.type === 'BlockStatement' || (node.type === 'MustacheStatement' && (params.length > 0 || node.hash));
+    if (called && name && !BUILT_IN.has(name) && !Object.hasOwn(helpers, name)) fail(node, msg.unknownHelper(name));
+    if ((node.type === 'PartialStatement' || node.type === 'PartialBlockStatement') && (node.name as Node | undefined)?.type === 'PathExpression') {
+      const partial = String((node.name as { original: unknown }).original);
+      if (!Object.hasOwn(partials, partial) && node.type === 'PartialStatement') fail(node, msg.unknownPartial(partial));
+    }
+    for (const [key, child] of Object.entries(node)) if (key !== 'loc' && key !== 'strip') visit(child);
+  };
+  visit(hbs.parse(source));
 }
 
 function registerHelpers(hbs: typeof HandlebarsNS): void {
