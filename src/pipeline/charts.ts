@@ -74,33 +74,34 @@ export async function loadChartSpecs(dir: string, fonts: FontSet): Promise<Chart
     }
   }
 
-  const views = new Map<string, Vega.View>();
-  const busy = new Map<string, Promise<unknown>>();
+  let queue: Promise<unknown> = Promise.resolve();
   return {
     dir,
     names: new Set(runtimes.keys()),
     warnings,
-    async render(name, rows, idPrefix) {
+    render(name, rows, idPrefix) {
       const runtime = runtimes.get(name);
-      if (!runtime) throw new ChartError(msg.unknownChartSpec(name, dir));
-      // One view per spec, reused with new data: building Vega's dataflow costs more than running it.
-      // Renders of one spec are serialised, since they share the view.
-      const previous = busy.get(name) ?? Promise.resolve();
-      const next = previous.then(async () => {
-        let view = views.get(name);
-        if (!view) {
-          view = new vega.View(runtime, { renderer: 'none', loader });
-          views.set(name, view);
-        }
-        // Vega numbers clip-path ids from a process-wide counter; restart it so a chart's SVG depends only on its inputs.
-        (vega as unknown as { resetSVGDefIds: () => void }).resetSVGDefIds();
-        view.data(CHART_DATA, rows.map((row) => ({ ...row })));
-        return scopeIds(await view.toSVG(), idPrefix);
-      });
-      busy.set(name, next.catch(() => {}));
+      if (!runtime) return Promise.reject(new ChartError(msg.unknownChartSpec(name, dir)));
+      // One render at a time: the id counter below is process-wide.
+      const next = queue.then(() => renderOne(runtime, rows, idPrefix));
+      queue = next.catch(() => {});
       return next;
     },
   };
+
+  async function renderOne(runtime: Vega.Runtime, rows: readonly object[], idPrefix: string): Promise<string> {
+    // A fresh view per chart: a reused view keeps layout from its previous data (axis widths, padding),
+    // so a chart would depend on the charts drawn before it. The parsed runtime is shared.
+    // Vega numbers clip-path ids from a process-wide counter; restart it so a chart's SVG depends only on its inputs.
+    (vega as unknown as { resetSVGDefIds: () => void }).resetSVGDefIds();
+    const view = new vega.View(runtime, { renderer: 'none', loader });
+    try {
+      view.data(CHART_DATA, rows.map((row) => ({ ...row })));
+      return scopeIds(await view.toSVG(), idPrefix);
+    } finally {
+      view.finalize();
+    }
+  }
 }
 
 /** Vega-Lite logs to the console by default; keep its warnings with the specs instead. */
