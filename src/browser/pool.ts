@@ -114,20 +114,30 @@ export function createPagePool(options: PoolOptions): PagePool {
     return slot;
   };
 
+  let recycling: Promise<void> | undefined;
+  /** Replace the browser once the documents started on it are done; every caller shares one replacement. */
+  const recycle = () =>
+    (recycling ??= (async () => {
+      while (busy > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      idle.length = 0;
+      const old = browser;
+      browser = undefined;
+      documents = 0;
+      await old?.close().catch(() => {});
+    })().finally(() => {
+      recycling = undefined;
+    }));
+
   const acquire = async (): Promise<Slot> => {
-    while (busy >= options.size) await new Promise<void>((resolve) => waiting.push(resolve));
+    for (;;) {
+      while (busy >= options.size) await new Promise<void>((resolve) => waiting.push(resolve));
+      // Documents are counted when they start, so no browser prints more than recycleAfter.
+      if (documents < options.recycleAfter || !browser?.connected) break;
+      await recycle();
+    }
     busy++;
+    documents++;
     try {
-      if (documents >= options.recycleAfter && browser?.connected) {
-        // Recycle: wait for the other pages to finish, then replace the browser.
-        while (busy > 1) await new Promise((resolve) => setTimeout(resolve, 10));
-        if (documents >= options.recycleAfter) {
-          idle.length = 0;
-          const old = browser;
-          browser = undefined;
-          await old.close().catch(() => {});
-        }
-      }
       let slot = idle.pop();
       while (slot && (slot.page.isClosed() || !slot.page.browser().connected)) slot = idle.pop();
       return slot ?? (await newSlot());
@@ -145,16 +155,19 @@ export function createPagePool(options: PoolOptions): PagePool {
   };
 
   const attempt = async <T>(label: string, fn: (slot: Slot) => Promise<T>): Promise<T> => {
-    const slot = await acquire();
+    const before = generation;
+    const slot = await acquire().catch((error: unknown) => {
+      // The browser died while a page was being opened on it: the same as dying under the work.
+      if (!closed && browser !== undefined && !browser.connected) throw new BrowserGone(before, { cause: error });
+      throw error;
+    });
     let keep = true;
     let timer: NodeJS.Timeout | undefined;
     try {
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Timeout(label)), options.timeoutMs);
       });
-      const result = await Promise.race([fn(slot), timeout]);
-      documents++;
-      return result;
+      return await Promise.race([fn(slot), timeout]);
     } catch (error) {
       keep = false;
       if (error instanceof Timeout) {

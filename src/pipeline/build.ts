@@ -205,7 +205,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   stage('write');
   manifest = await timed('write', async () => {
     const written = await writeManifest(config.outDir, manifest, [...planned.kept, ...outputs]);
-    await writeState(config.outDir, await nextState(config, loaded, valid, written, state));
+    await writeState(config.outDir, await nextState(config, loaded, valid, written, state, new Set([...planned.kept, ...outputs].map((e) => e.path))));
     return written;
   });
   const built = result(manifest, printer);
@@ -295,11 +295,21 @@ function tocPages(toc: readonly { title: string; anchor: string }[], outline: re
   return pages;
 }
 
-/** What the next build can reuse: validated cities by file hash, and each output's size and mtime. */
-async function nextState(config: ResolvedConfig, loaded: Loaded, valid: Valid, manifest: Manifest, state: State | undefined): Promise<State> {
+/**
+ * What the next build can reuse: validated cities by file hash, and each
+ * output's size and mtime. Only files this build wrote or checked are
+ * recorded afresh; for the others the earlier record stands, so a file
+ * damaged since then is still noticed by the build that next looks at it.
+ */
+async function nextState(config: ResolvedConfig, loaded: Loaded, valid: Valid, manifest: Manifest, state: State | undefined, seen: ReadonlySet<string>): Promise<State> {
   const outputs: Record<string, { bytes: number; mtimeMs: number }> = {};
   await Promise.all(
     manifest.outputs.map(async (entry) => {
+      if (!seen.has(entry.path)) {
+        const earlier = state?.outputs[entry.path];
+        if (earlier) outputs[entry.path] = earlier;
+        return;
+      }
       const info = await stat(path.join(config.outDir, entry.path)).catch(() => undefined);
       if (info?.size === entry.bytes) outputs[entry.path] = { bytes: info.size, mtimeMs: info.mtimeMs };
     }),

@@ -36,7 +36,7 @@ export interface Job {
 export interface Plan {
   /** Outputs to build, overview last. */
   readonly todo: readonly Job[];
-  /** Manifest entries of outputs kept as they are. */
+  /** Manifest entries of outputs kept as they are (their files were checked). */
   readonly kept: readonly ManifestEntry[];
 }
 
