@@ -93,7 +93,6 @@ export function createPagePool(options: PoolOptions): PagePool {
       }
       const next = await options.launch();
       generation++;
-      documents = 0;
       options.onLaunch?.(next.process()?.pid, generation);
       browser = next;
       return next;
@@ -202,6 +201,8 @@ export function createPagePool(options: PoolOptions): PagePool {
         if (error.generation > lastCrash) {
           lastCrash = error.generation;
           restarts++;
+          // The new browser starts its own count (the documents that died with the old one are retried on it).
+          documents = 0;
         }
         try {
           return await attempt(label, fn);
