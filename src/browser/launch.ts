@@ -65,6 +65,10 @@ export async function launchBrowser(config: ResolvedConfig): Promise<Browser> {
         args: [...ARGS, ...(needsNoSandbox(candidate) ? ['--no-sandbox'] : [])],
         timeout: 60_000,
         protocolTimeout: 120_000,
+        // citybrief stops cleanly on SIGINT/SIGTERM itself (keeping finished documents, then closing the
+        // browser); Puppeteer's own handlers would kill Chromium and exit the process first.
+        handleSIGINT: false,
+        handleSIGTERM: false,
       });
     } catch (error) {
       tried.push(`${candidate.label} (${executablePath}): ${firstLine((error as Error).message)}`);

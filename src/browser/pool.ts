@@ -64,7 +64,8 @@ export function createPagePool(options: PoolOptions): PagePool {
   let launching: Promise<Browser> | undefined;
   let generation = 0;
   let restarts = 0;
-  let lastCrash = 0;
+  /** Generation of the last browser seen to crash (the first browser is generation 1; 0 before any launch). */
+  let lastCrash = -1;
   let documents = 0;
   let closed = false;
   const idle: Slot[] = [];
