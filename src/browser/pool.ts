@@ -53,7 +53,7 @@ export interface PagePool extends AsyncDisposable {
 class Timeout extends Error {}
 /** The browser died under a piece of work. */
 class BrowserGone extends Error {
-  constructor(readonly generation: number, options: { cause: unknown }) {
+  constructor(options: { cause: unknown }) {
     super('the browser closed unexpectedly', options);
   }
 }
@@ -64,8 +64,6 @@ export function createPagePool(options: PoolOptions): PagePool {
   let launching: Promise<Browser> | undefined;
   let generation = 0;
   let restarts = 0;
-  /** Generation of the last browser seen to crash (the first browser is generation 1; 0 before any launch). */
-  let lastCrash = -1;
   let documents = 0;
   let closed = false;
   const idle: Slot[] = [];
@@ -88,8 +86,10 @@ export function createPagePool(options: PoolOptions): PagePool {
     if (browser?.connected) return browser;
     launching ??= (async () => {
       if (browser) {
-        // The old browser died (or is being recycled): forget its pages.
+        // The old browser died: forget its pages, and start counting for the new one.
         idle.length = 0;
+        restarts++;
+        documents = 0;
         await browser.close().catch(() => {});
       }
       const next = await options.launch();
@@ -132,8 +132,10 @@ export function createPagePool(options: PoolOptions): PagePool {
     for (;;) {
       while (busy >= options.size) await new Promise<void>((resolve) => waiting.push(resolve));
       // Documents are counted when they start, so no browser prints more than recycleAfter.
-      if (documents < options.recycleAfter || !browser?.connected) break;
-      await recycle();
+      if (documents < options.recycleAfter) break;
+      if (browser?.connected) await recycle();
+      else if (launching) await launching.catch(() => {});
+      else break;
     }
     busy++;
     documents++;
@@ -155,10 +157,9 @@ export function createPagePool(options: PoolOptions): PagePool {
   };
 
   const attempt = async <T>(label: string, fn: (slot: Slot) => Promise<T>): Promise<T> => {
-    const before = generation;
     const slot = await acquire().catch((error: unknown) => {
       // The browser died while a page was being opened on it: the same as dying under the work.
-      if (!closed && browser !== undefined && !browser.connected) throw new BrowserGone(before, { cause: error });
+      if (!closed && browser !== undefined && !browser.connected) throw new BrowserGone({ cause: error });
       throw error;
     });
     let keep = true;
@@ -174,7 +175,7 @@ export function createPagePool(options: PoolOptions): PagePool {
         await slot.page.close().catch(() => {});
         throw new PrintError(msg.printTimeout(label, options.timeoutMs));
       }
-      if (!closed && !slot.page.browser().connected) throw new BrowserGone(slot.state.get('generation') as number, { cause: error });
+      if (!closed && !slot.page.browser().connected) throw new BrowserGone({ cause: error });
       throw error;
     } finally {
       clearTimeout(timer);
@@ -198,13 +199,7 @@ export function createPagePool(options: PoolOptions): PagePool {
         return await attempt(label, fn);
       } catch (error) {
         if (!(error instanceof BrowserGone) || closed) throw error;
-        // The browser died under this work: count the crash once, relaunch, and try again, once.
-        if (error.generation > lastCrash) {
-          lastCrash = error.generation;
-          restarts++;
-          // The new browser starts its own count (the documents that died with the old one are retried on it).
-          documents = 0;
-        }
+        // The browser died under this work: try again, once, on a relaunched browser (ensureBrowser counts the crash).
         try {
           return await attempt(label, fn);
         } catch (again) {

@@ -61,10 +61,12 @@ export interface BuildResult {
   readonly elapsedMs: number;
 }
 
+const pdfs = (result: BuildResult) => result.outputs.filter((o) => o.format === 'pdf').length;
+
 /** Some documents failed; the others were written. */
 export class BuildFailedError extends CitybriefError {
   constructor(readonly result: BuildResult) {
-    super(msg.buildFailed(result.failures.length, result.failures.length + result.outputs.length / 2, result.failures.map((f) => `${f.path}: ${f.error.message}`)));
+    super(msg.buildFailed(result.failures.length, result.failures.length + pdfs(result), result.failures.map((f) => `${f.path}: ${f.error.message}`)));
   }
 }
 
@@ -72,7 +74,7 @@ export class BuildFailedError extends CitybriefError {
 export class BuildAbortedError extends CitybriefError {
   override readonly exitCode = 130;
   constructor(readonly result: BuildResult) {
-    super(msg.buildAborted(result.outputs.length / 2));
+    super(msg.buildAborted(pdfs(result)));
   }
 }
 
@@ -179,9 +181,9 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
           );
           await timed('write', async () => {
             const base = { city: job.city, kind: job.kind, lang: valid.dataset.lang, inputs: job.inputs };
-            const html = await writeOutput(config.outDir, { ...base, format: 'html', path: job.path }, rendered.html, null);
-            const pdf = await writeOutput(config.outDir, { ...base, format: 'pdf', path: job.pdfPath }, finished.pdf, finished.pages);
-            outputs.push(html, pdf);
+            // Each file enters the manifest as soon as it is written, so none stands unlisted if the other fails.
+            outputs.push(await writeOutput(config.outDir, { ...base, format: 'pdf', path: job.pdfPath }, finished.pdf, finished.pages));
+            outputs.push(await writeOutput(config.outDir, { ...base, format: 'html', path: job.path }, rendered.html, null));
             if (++sinceCheckpoint >= CHECKPOINT) {
               // A long build records its progress now and then, so an interrupted one resumes from here.
               sinceCheckpoint = 0;

@@ -99,7 +99,7 @@ export async function openPrinter(config: ResolvedConfig): Promise<Printer> {
             // Not a document the swap understands: navigate to it instead, then restore the shell afterwards.
             documents.set(`/${doc.path}`, doc.html);
             try {
-              await slot.page.goto(`${ORIGIN}/${doc.path}`, { waitUntil: 'load' });
+              await slot.page.goto(`${ORIGIN}/${doc.path}`, { waitUntil: 'load', timeout: 0 });
               overflows = await slot.page.evaluate(measureOverflow);
             } finally {
               documents.delete(`/${doc.path}`);
@@ -113,6 +113,8 @@ export async function openPrinter(config: ResolvedConfig): Promise<Printer> {
             tagged: true,
             outline: true,
             waitForFonts: true,
+            // The pool's per-document timeout governs; Puppeteer's own 30 s default would cut it short.
+            timeout: 0,
           });
           if (!slot.state.get('shell')) await loadShell(slot);
           return { pdf, overflows };
@@ -133,7 +135,7 @@ export async function openPrinter(config: ResolvedConfig): Promise<Printer> {
 }
 
 async function loadShell(slot: Slot): Promise<void> {
-  await slot.page.goto(`${ORIGIN}${SHELL}`, { waitUntil: 'load' });
+  await slot.page.goto(`${ORIGIN}${SHELL}`, { waitUntil: 'load', timeout: 0 });
   slot.state.set('shell', true);
 }
 
