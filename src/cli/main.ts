@@ -139,12 +139,18 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   }
 }
 
-function parse(args: readonly string[], options: ParseArgsConfig['options'], help: string, io: Io): Values | undefined {
+/** The command's flags; or the exit code when there is nothing more to do (--help printed, or bad flags). */
+function parse(args: readonly string[], options: ParseArgsConfig['options'], help: string, io: Io): Values | number {
   try {
-    return parseArgs({ args: [...args], options, allowPositionals: false, strict: true }).values as Values;
+    const values = parseArgs({ args: [...args], options, allowPositionals: false, strict: true }).values as Values;
+    if (values.help) {
+      io.out(help);
+      return 0;
+    }
+    return values;
   } catch (error) {
     io.err(`citybrief: ${(error as Error).message}\n\n${help}`);
-    return undefined;
+    return 2;
   }
 }
 
@@ -198,11 +204,7 @@ function runLine(report: import('../runner.js').RunReport): string {
 
 async function watchCommand(args: readonly string[], io: Io): Promise<number> {
   const values = parse(args, buildFlags, HELP.watch, io);
-  if (!values) return 2;
-  if (values.help) {
-    io.out(HELP.watch);
-    return 0;
-  }
+  if (typeof values === 'number') return values;
   const { watch } = await import('../watch.js');
   const watcher = watch(
     { ...buildOptions(values), onProgress: progressReporter(io.err, false).onProgress },
@@ -215,11 +217,7 @@ async function watchCommand(args: readonly string[], io: Io): Promise<number> {
 
 async function scheduleCommand(args: readonly string[], io: Io): Promise<number> {
   const values = parse(args, { ...buildFlags, cron: { type: 'string' }, tz: { type: 'string' } }, HELP.schedule, io);
-  if (!values) return 2;
-  if (values.help) {
-    io.out(HELP.schedule);
-    return 0;
-  }
+  if (typeof values === 'number') return values;
   if (!values.cron) {
     io.err(`citybrief: schedule needs --cron.\n\n${HELP.schedule}`);
     return 2;
@@ -238,11 +236,7 @@ async function scheduleCommand(args: readonly string[], io: Io): Promise<number>
 
 async function buildCommand(args: readonly string[], io: Io): Promise<number> {
   const values = parse(args, buildFlags, HELP.build, io);
-  if (!values) return 2;
-  if (values.help) {
-    io.out(HELP.build);
-    return 0;
-  }
+  if (typeof values === 'number') return values;
   const { build, BuildAbortedError, BuildFailedError } = await import('../pipeline/build.js');
   const reporter = progressReporter(io.err, io.live ?? false);
   // The first SIGINT/SIGTERM stops the build cleanly; a second one exits at once.
@@ -297,11 +291,7 @@ function summary(result: Result) {
 
 async function validateCommand(args: readonly string[], io: Io): Promise<number> {
   const values = parse(args, common, HELP.validate, io);
-  if (!values) return 2;
-  if (values.help) {
-    io.out(HELP.validate);
-    return 0;
-  }
+  if (typeof values === 'number') return values;
   const { validateDataset } = await import('../pipeline/build.js');
   const valid = await validateDataset({
     data: values.data as string | undefined,
