@@ -1,6 +1,7 @@
 /**
  * The bundled typefaces. Documents never depend on fonts installed on the
  * machine: Noto Sans TC and Noto Sans SC ship as npm packages (@fontsource),
+ * with Noto Emoji after them for pictographs,
  * split by Google Fonts into unicode-range subsets. Each covers its own
  * script's characters only (Noto Sans TC lacks 区, 识, 权 …), so a document
  * uses both, in the order its language prefers: its own script first, the
@@ -18,6 +19,8 @@ import type * as Fontkit from 'fontkit';
 const FAMILIES = {
   tc: { family: 'Noto Sans TC', pkg: '@fontsource/noto-sans-tc' },
   sc: { family: 'Noto Sans SC', pkg: '@fontsource/noto-sans-sc' },
+  // Monochrome outlines (not colour bitmaps), so emoji embed in the PDF like text.
+  emoji: { family: 'Noto Emoji', pkg: '@fontsource/noto-emoji' },
 } as const;
 const WEIGHTS = [400, 700] as const;
 
@@ -54,7 +57,7 @@ let allFaces: Map<string, FontFace[]> | undefined;
 
 /** The bundled fonts ordered for a language: Simplified Chinese prefers SC, everything else TC. */
 export function bundledFonts(lang = 'zh-Hant'): FontSet {
-  const order = /^zh-(hans|cn|sg|my)\b|^zh$/i.test(lang) ? (['sc', 'tc'] as const) : (['tc', 'sc'] as const);
+  const order = /^zh-(hans|cn|sg|my)\b|^zh$/i.test(lang) ? (['sc', 'tc', 'emoji'] as const) : (['tc', 'sc', 'emoji'] as const);
   const key = order.join(',');
   let set = cache.get(key);
   if (!set) {

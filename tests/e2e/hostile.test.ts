@@ -91,6 +91,14 @@ describe('hostile text in the data', () => {
     }
   });
 
+  it('prints emoji from the bundled emoji font, embedded like any text', async () => {
+    const pdf = await readPdf(path.join(out, 'hostile/briefing.pdf'));
+    expect(pdf.text).toContain('城市🏙');
+    expect(pdf.text).toContain('專利📈');
+    expect(pdf.fonts.some((f) => /\+NotoEmoji/.test(f.baseFont) && f.embedded && f.descendant === '/CIDFontType2')).toBe(true);
+    for (const font of pdf.fonts) expect(font.baseFont).toMatch(/^\/[A-Z]{6}\+Noto(SansTC|SansSC|Emoji)/);
+  });
+
   it('pollutes no prototype', () => {
     expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(prototypeKeys);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
