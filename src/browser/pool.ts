@@ -109,7 +109,7 @@ export function createPagePool(options: PoolOptions): PagePool {
     await page.setJavaScriptEnabled(false);
     await page.setRequestInterception(true);
     page.on('request', onRequest);
-    const slot: Slot = { page, state: new Map<string, unknown>([['generation', generation]]) };
+    const slot: Slot = { page, state: new Map<string, unknown>() };
     await options.setup?.(slot);
     return slot;
   };

@@ -139,12 +139,6 @@ export function buildOverviewContext(valid: Valid, cities: readonly CityContext[
   };
 }
 
-export function buildContexts(valid: Valid, only?: readonly string[]): CityContext[] {
-  const contexts = contextBuilder(valid);
-  const wanted = only ? new Set(only) : undefined;
-  return valid.cities.filter((city) => !wanted || wanted.has(city.id)).map((city) => contexts.city(city));
-}
-
 /**
  * Per-city contexts on demand, sharing what is computed once per build (the
  * cross-city ranking), so a large build never holds every context at once.

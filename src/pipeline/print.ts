@@ -100,7 +100,7 @@ export async function openPrinter(config: ResolvedConfig): Promise<Printer> {
             documents.set(`/${doc.path}`, doc.html);
             try {
               await slot.page.goto(`${ORIGIN}/${doc.path}`, { waitUntil: 'load', timeout: 0 });
-              overflows = await slot.page.evaluate(measureOverflow);
+              overflows = await slot.page.evaluate(overflowing);
             } finally {
               documents.delete(`/${doc.path}`);
               slot.state.clear();
@@ -196,12 +196,14 @@ async function swapIn(args: DocumentParts & { url: string; faces: { family: stri
   document.body.innerHTML = args.body;
   void document.body.offsetHeight;
   await document.fonts.ready;
+  // Functions passed to evaluate are sent as source, so this one cannot call `overflowing` below.
   return [...document.querySelectorAll<HTMLElement>('[data-fit]')]
     .filter((el) => el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1)
     .map((el) => el.dataset.fit ?? '');
 }
 
-function measureOverflow(): string[] {
+/** Names of `data-fit` elements whose content is larger than their box. */
+function overflowing(): string[] {
   return [...document.querySelectorAll<HTMLElement>('[data-fit]')]
     .filter((el) => el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1)
     .map((el) => el.dataset.fit ?? '');
