@@ -156,6 +156,13 @@ function registerHelpers(hbs: typeof HandlebarsNS): void {
     },
     /** {{#each (sentences text 180)}} — text cut at sentence ends into pieces of at most about `max` characters. */
     sentences: (text: unknown, max: unknown) => splitSentences(typeof text === 'string' ? text : '', Number(max) || 200),
+    /** {{#if (longer name 12)}} — text longer than n characters (for smaller type on long names). */
+    longer: (text: unknown, n: unknown) => typeof text === 'string' && [...text].length > Number(n),
+    /** {{abbrev name 24}} — at most n characters, with … when cut (running footers). */
+    abbrev: (text: unknown, n: unknown) => {
+      const chars = [...(typeof text === 'string' ? text : '')];
+      return chars.length > Number(n) ? `${chars.slice(0, Number(n)).join('')}…` : chars.join('');
+    },
     /** {{inc @index}} — 1-based numbering. */
     inc: (n: unknown) => Number(n) + 1,
     isNegative: (text: unknown) => typeof text === 'string' && /^[-−]/.test(text),

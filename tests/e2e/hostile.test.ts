@@ -143,3 +143,22 @@ describe('URLs in a template', () => {
     expect(text).not.toMatch(/root:.*:0:0:/);
   });
 });
+
+describe('a 285-character city name', () => {
+  it('wraps and shrinks in every document: the full name is printed and nothing overflows its box', async () => {
+    const data = path.join(work, 'long-name');
+    await cp(path.join(root, 'tests/fixtures/other-office'), data, { recursive: true });
+    const long = `${'長'.repeat(150)}${'Averyveryveryverylongcitynamewithoutanyspaces'.repeat(3)}`;
+    const file = path.join(data, 'cities', 'example-city.yaml');
+    await writeFile(file, (await readFile(file, 'utf8')).replace('zh-Hans: 示例市,', `zh-Hans: "${long}",`));
+    const warnings: string[] = [];
+    const result = await build({ cwd: root, data, out: path.join(work, 'long-out'), onProgress: (e) => e.type === 'warning' && warnings.push(e.message) });
+    expect(result.failures).toEqual([]);
+    // Slides and overview summaries are measured as they print: an overflow would be a warning.
+    expect(warnings).toEqual([]);
+    for (const doc of ['briefing', 'slides']) {
+      const { text } = await readPdf(path.join(work, 'long-out', 'example-city', `${doc}.pdf`));
+      expect(text, doc).toContain(long);
+    }
+  });
+});
