@@ -86,10 +86,10 @@ export function createPagePool(options: PoolOptions): PagePool {
     if (browser?.connected) return browser;
     launching ??= (async () => {
       if (browser) {
-        // The old browser died: forget its pages, and start counting for the new one.
+        // The old browser died: forget its pages. Its count carries over, so the new one is
+        // recycled early rather than late (the document that triggered the launch is already counted).
         idle.length = 0;
         restarts++;
-        documents = 0;
         await browser.close().catch(() => {});
       }
       const next = await options.launch();
