@@ -29,7 +29,7 @@ import { CitybriefError, UsageError } from '../errors.js';
 import { bundledFonts, type FontFace, type FontSet } from '../fonts.js';
 import { msg } from '../messages.js';
 import { listChartSpecs, type ChartSpecs } from './charts.js';
-import { buildOverviewContext, contextBuilder, type CityContext } from './context.js';
+import { buildOverviewContext, byline, contextBuilder, type CityContext } from './context.js';
 import { finishPdf, readOutline, type PdfMeta } from './finish.js';
 import type { RenderedHtml, Templates } from './html.js';
 import { load, type Loaded } from './load.js';
@@ -234,8 +234,7 @@ function documentMaker(config: ResolvedConfig, valid: Valid, charts: ChartSpecs,
   const { dataset } = valid;
   const contexts = contextBuilder(valid);
   const byId = new Map(valid.cities.map((c) => [c.id, c]));
-  const byline = dataset.source.authors.map((a) => `${a.name}/${a.role}`).join(' ');
-  const author = [dataset.source.publication, byline].filter(Boolean).join(' ');
+  const author = [dataset.source.publication, byline(dataset.source)].filter(Boolean).join(' ');
   const withSvgs = async <T extends { id: string; spec: string; rows: readonly object[] }>(list: readonly T[], scope: string) => {
     const out: (T & { svg: string })[] = [];
     for (const chart of list) out.push({ ...chart, svg: await charts.render(chart.spec, chart.rows, `${scope}-${chart.id}`) });

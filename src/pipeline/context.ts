@@ -148,11 +148,10 @@ export function contextBuilder(valid: Valid): { city(city: CityData): CityContex
   const lang = dataset.lang;
   const labels = labelsFor(lang);
   const ranking = dataset.ranking;
-  const byline = dataset.source.authors.map((a) => `${a.name}/${a.role}`).join(' ');
   const shared = {
     title: dataset.title,
     period: dataset.period,
-    source: { ...dataset.source, fileName: path.basename(valid.sourceFile), byline },
+    source: { ...dataset.source, fileName: path.basename(valid.sourceFile), byline: byline(dataset.source) },
     ranking: ranking ? { title: ranking.title, metric: ranking.metric } : undefined,
   };
 
@@ -204,6 +203,11 @@ export function contextBuilder(valid: Valid): { city(city: CityData): CityContex
 /** A metric's label; own properties only, so a metric named like an Object method is not mistaken for one. */
 function metricLabel(valid: Valid, metric: string): string {
   return Object.hasOwn(valid.dataset.metrics, metric) ? valid.dataset.metrics[metric]!.label : metric;
+}
+
+/** The source's authors as it credits them: 向利/文 陳建明/圖. */
+export function byline(source: Valid['dataset']['source']): string {
+  return source.authors.map((a) => `${a.name}/${a.role}`).join(' ');
 }
 
 export function rankText(rank: RankData, labels: Labels): string {

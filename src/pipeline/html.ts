@@ -7,6 +7,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type HandlebarsNS from 'handlebars';
+
+/** A parsed template (the global `hbs` namespace of Handlebars' typings). */
+type Program = ReturnType<typeof HandlebarsNS.parse>;
 import { TemplateError } from '../errors.js';
 import { compactNumber, exactNumber, percent, withUnit } from '../format.js';
 import { msg } from '../messages.js';
@@ -45,14 +48,14 @@ export async function loadTemplates(dir: string, fonts: FontSet, kinds: readonly
   const hbs = Handlebars.create();
   registerHelpers(hbs);
 
-  const sources = new Map<string, string>();
+  const trees = new Map<string, Program>();
   const partialsDir = path.join(dir, 'partials');
   const partialFiles = (await readdir(partialsDir).catch(() => [] as string[])).filter((f) => f.endsWith('.hbs')).sort();
   for (const file of partialFiles) {
     const full = path.join(partialsDir, file);
-    const source = await readFile(full, 'utf8');
-    sources.set(full, source);
-    hbs.registerPartial(file.slice(0, -4), compile(hbs, source, full));
+    const { ast, template } = compile(hbs, await readFile(full, 'utf8'), full);
+    trees.set(full, ast);
+    hbs.registerPartial(file.slice(0, -4), template);
   }
 
   const styles: Record<string, string> = {};
@@ -66,10 +69,11 @@ export async function loadTemplates(dir: string, fonts: FontSet, kinds: readonly
     const source = await readFile(file, 'utf8').catch(() => {
       throw new TemplateError(msg.templateMissing(file));
     });
-    sources.set(file, source);
-    compiled.set(kind, { file, template: compile(hbs, source, file) });
+    const { ast, template } = compile(hbs, source, file);
+    trees.set(file, ast);
+    compiled.set(kind, { file, template });
   }
-  for (const [file, source] of sources) checkNames(hbs, source, file);
+  for (const [file, ast] of trees) checkNames(hbs, ast, file);
 
   return {
     render(kind, data, fontBase) {
@@ -89,11 +93,13 @@ export async function loadTemplates(dir: string, fonts: FontSet, kinds: readonly
   };
 }
 
-function compile(hbs: typeof HandlebarsNS, source: string, file: string): HandlebarsNS.TemplateDelegate {
+/** Parse once; the syntax tree serves the compile-time check, the name check and the template. */
+function compile(hbs: typeof HandlebarsNS, source: string, file: string): { ast: Program; template: HandlebarsNS.TemplateDelegate } {
   try {
-    // Precompile now so syntax errors surface at load time, naming the file.
-    hbs.precompile(source);
-    return hbs.compile(source);
+    const ast = hbs.parse(source);
+    // Precompile now so compile errors surface at load time, naming the file.
+    hbs.precompile(ast);
+    return { ast, template: hbs.compile(ast) };
   } catch (error) {
     throw new TemplateError(msg.templateInvalid(file, (error as Error).message), { cause: error });
   }
@@ -108,7 +114,7 @@ const BUILT_IN = new Set(['if', 'unless', 'each', 'with', 'lookup', 'log', 'bloc
  * file, line and column. (A bare {{name}} may be data, so only calls with
  * arguments, blocks and subexpressions are helper calls for certain.)
  */
-function checkNames(hbs: typeof HandlebarsNS, source: string, file: string): void {
+function checkNames(hbs: typeof HandlebarsNS, ast: Program, file: string): void {
   type Node = { type: string; loc?: { start: { line: number; column: number } }; [key: string]: unknown };
   const helpers = hbs.helpers as Record<string, unknown>;
   const partials = hbs.partials as Record<string, unknown>;
@@ -131,7 +137,7 @@ function checkNames(hbs: typeof HandlebarsNS, source: string, file: string): voi
     }
     for (const [key, child] of Object.entries(node)) if (key !== 'loc' && key !== 'strip') visit(child);
   };
-  visit(hbs.parse(source));
+  visit(ast);
 }
 
 function registerHelpers(hbs: typeof HandlebarsNS): void {
