@@ -21,8 +21,11 @@ export const msg = {
   notUtf8: (offset: number) => `is not valid UTF-8 (byte ${offset}). Save the file as UTF-8.`,
   yamlAliases: (reason: string) => `expands too many YAML aliases (${reason}). Write the values out instead of repeating aliases.`,
   yamlSyntax: (reason: string) => `is not valid YAML: ${reason}. Fix the syntax at this position.`,
+  jsonSyntax: (reason: string) => `is not valid JSON: ${reason}. Fix the syntax at this position.`,
   cityFileMissing: (id: string, path: string) =>
-    `lists city "${id}" but ${path} does not exist. Add the file or remove "${id}" from \`cities\`.`,
+    `lists city "${id}" but ${path} does not exist. Add the file (or ${id}.json beside it) or remove "${id}" from \`cities\`.`,
+  cityFileTwice: (id: string, yaml: string, json: string) =>
+    `lists city "${id}", which has two files: ${yaml} and ${json}. Keep one of them and delete the other.`,
   cityIdMismatch: (id: string, file: string) =>
     `is "${id}" but the file is named ${file}. The id must match the file name.`,
   required: (expected: string) => `is required: add it (${article(expected)}).`,
@@ -36,6 +39,33 @@ export const msg = {
   missingName: (lang: string) => `needs a name in the dataset's language (${lang}).`,
   sourceNotFound: (file: string) =>
     `is not found verbatim in ${file}. Quote the source exactly (same characters and punctuation).`,
+  figuresFileMissing: (path: string) =>
+    `names ${path}, which does not exist. Check the path (it is relative to dataset.yaml) or remove \`figures\`.`,
+  csvQuoteNotClosed:
+    'opens a quoted cell that is never closed: the file may be cut short. Close the cell with a quote (") or export the file again; a quote inside a cell is written twice ("").',
+  csvClosingQuote: 'follows the closing quote of a cell. A quoted cell must end at its quote: put the whole cell in quotes and write each quote inside it twice ("").',
+  csvOpeningQuote: 'is a quote inside a cell that does not start with one. Put the whole cell in quotes and write each quote inside it twice ("").',
+  csvSyntax: (reason: string) => `is not valid CSV: ${reason}. Fix the file at this position or export it again.`,
+  csvSeparator: (separator: string) =>
+    `separates its columns with ${separator === '\t' ? 'tabs' : `"${separator}"`}; citybrief reads comma-separated files. Export the sheet as CSV with commas (UTF-8).`,
+  csvNoHeader: (columns: readonly string[]) => `has no header row. The first line must name the columns, e.g. ${columns.join(',')}.`,
+  unknownColumn: (suggestion: string | undefined, columns: readonly string[]) =>
+    suggestion ? `is not a known column: rename it to "${suggestion}".` : `is not a known column: remove it or rename it to one of ${columns.join(', ')}.`,
+  unnamedColumn: 'is a column without a name that holds values: name it in the header or delete the column.',
+  duplicateColumn: (name: string) => `column "${name}" appears twice in the header: keep one of them.`,
+  missingColumn: (name: string) => `is a required column but the header lacks it: add a "${name}" column.`,
+  csvCellCount: (cells: number, columns: number) =>
+    `this row has ${cells} cell${cells === 1 ? '' : 's'} but the header has ${columns} columns. Quote a cell that contains a comma ("…"), or add the missing cells (they may be empty).`,
+  csvCellRequired: (column: string) => `is empty: every figure needs its ${column}. Fill in the cell.`,
+  notPlainNumber: (text: string, suggestion: string | undefined) =>
+    `must be a plain number, not the text ${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)}. ${suggestion ? `Write ${suggestion}` : 'Write the number in digits, like 1234, 3.5 or -2'}: no thousands separators, units or number words.`,
+  notBoolean: (text: string) => `must be true or false (or yes/no, 1/0), not ${JSON.stringify(text)}. Leave it empty for false.`,
+  derivedFromMissing: 'is empty but derived_method is given: list the ids of the figures this one is computed from (separated by spaces or ";").',
+  derivedMethodMissing: 'is empty but derived_from is given: say how the value is computed from those figures.',
+  csvSourceRequired: 'is required: quote the fragment of the source that states this figure, or fill in derived_from and derived_method.',
+  csvStatedAndDerived: 'a figure is either stated (source) or derived (derived_from, derived_method), not both: empty one of them.',
+  csvUnknownCity: (id: string, known: readonly string[]) =>
+    `"${id}" is not a city of this dataset. Use one of the ids in dataset.yaml's \`cities\` (${known.slice(0, 10).join(', ')}${known.length > 10 ? ', …' : ''}) or add the city there.`,
   mixedUnits: (units: readonly string[]) => `mixes units (${units.join(', ')}). A chart compares figures of one unit.`,
   unknownChartSpec: (spec: string, dir: string) =>
     `chart spec "${spec}" does not exist: add ${dir}/${spec}.vl.json or use one of the specs there.`,

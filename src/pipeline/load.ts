@@ -1,10 +1,13 @@
 /**
- * Stage 1 — load: read dataset.yaml, the city files it lists and the source
- * text, each with the hash of its bytes. YAML is parsed into documents that
- * keep positions, so later stages can say on which line a field stands; a
- * city file is parsed only when something reads it, so a rebuild can skip the
- * files whose hash shows they did not change. Syntax problems are collected,
- * not thrown one at a time.
+ * Stage 1 — load: read dataset.yaml, the city files it lists (YAML, or JSON
+ * where there is no YAML file), the figures CSV it may name, and the source
+ * text, each with the hash of its bytes. YAML (and JSON, read by the same
+ * parser) is parsed into documents that keep positions, so later stages can
+ * say on which line a field stands; a city file is parsed only when something
+ * reads it, so a rebuild can skip the files whose hash shows they did not
+ * change. The CSV is always read: its rows are grouped by city, and each city
+ * is known by the hash of its file and its rows. Syntax problems are
+ * collected, not thrown one at a time.
  */
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
@@ -13,6 +16,7 @@ import { LineCounter, parseDocument, isMap, isPair, isScalar, isSeq, type Docume
 import { DataError, type Problem } from '../errors.js';
 import { msg } from '../messages.js';
 import type { ResolvedConfig } from '../config.js';
+import { readCsv, unreadableCsv, type CsvFile, type CsvRow } from './csv.js';
 
 export interface YamlFile {
   /** Absolute path. */
@@ -28,10 +32,25 @@ export interface YamlFile {
   readonly value: unknown;
 }
 
+export interface CityFile extends YamlFile {
+  /** The id the file is named after: cities/<id>.yaml or cities/<id>.json. */
+  readonly id: string;
+  /** The city's rows of the figures CSV, in file order. */
+  readonly rows: readonly CsvRow[];
+  /**
+   * Hash of everything the city's data is made from: its file, and its rows
+   * of the figures CSV when it has any (so a city without rows keeps the hash
+   * of its file). Validated cities are remembered by it, and outputs hash it.
+   */
+  readonly key: string;
+}
+
 export interface Loaded {
   readonly dataset: YamlFile;
   /** City files in the order dataset.yaml lists them (missing ones left out). */
-  readonly cities: readonly YamlFile[];
+  readonly cities: readonly CityFile[];
+  /** The figures CSV dataset.yaml names, if it names one (with no rows when it cannot be read). */
+  readonly figures: CsvFile | undefined;
   /** The source text figures quote, or undefined when it cannot be read. */
   readonly sourceText: string | undefined;
   readonly sourceFile: string | undefined;
@@ -55,22 +74,49 @@ export async function load(config: ResolvedConfig): Promise<Loaded> {
 
   const listed = (dataset.value as { cities?: unknown } | undefined)?.cities;
   const cityIds: unknown[] = Array.isArray(listed) ? listed : [];
-  const cities: YamlFile[] = [];
-  await Promise.all(
-    cityIds.map(async (id, index) => {
-      // Only plain ids name files: anything else is reported by validation and never read.
-      // A city listed twice is read once (validation reports the duplicate).
-      if (typeof id !== 'string' || !/^[a-z0-9][a-z0-9_-]*$/.test(id) || cityIds.indexOf(id) !== index) return;
-      const file = path.join(config.dataDir, 'cities', `${id}.yaml`);
-      try {
-        cities[index] = yamlFile(file, shown(file), await readText(file), problems);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-          problems.push({ ...locate(dataset, ['cities', index]), field: `cities[${index}]`, message: msg.cityFileMissing(id, shown(file)) });
-        } else problems.push(unreadable(shown(file), error));
-      }
-    }),
+  const read: { id: string; file: string; text: string }[] = [];
+  const present = (file: string) => stat(file).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => error.code !== 'ENOENT',
   );
+  const [, figures] = await Promise.all([
+    Promise.all(
+      cityIds.map(async (id, index) => {
+        // Only plain ids name files: anything else is reported by validation and never read.
+        // A city listed twice is read once (validation reports the duplicate).
+        if (typeof id !== 'string' || !/^[a-z0-9][a-z0-9_-]*$/.test(id) || cityIds.indexOf(id) !== index) return;
+        const yaml = path.join(config.dataDir, 'cities', `${id}.yaml`);
+        const json = path.join(config.dataDir, 'cities', `${id}.json`);
+        const [hasYaml, hasJson] = await Promise.all([present(yaml), present(json)]);
+        const where = () => ({ ...locate(dataset, ['cities', index]), field: `cities[${index}]` });
+        // Two files for one city: which one is meant is for the user to say, not for citybrief to guess.
+        if (hasYaml && hasJson) return void problems.push({ ...where(), message: msg.cityFileTwice(id, shown(yaml), shown(json)) });
+        if (!hasYaml && !hasJson) return void problems.push({ ...where(), message: msg.cityFileMissing(id, shown(yaml)) });
+        const file = hasYaml ? yaml : json;
+        try {
+          read[index] = { id, file, text: await readText(file) };
+        } catch (error) {
+          problems.push(unreadable(shown(file), error));
+        }
+      }),
+    ),
+    readFigures(config, dataset, shown, problems),
+  ]);
+
+  const rowsOf = new Map<string, CsvRow[]>();
+  for (const row of figures?.rows ?? []) {
+    const id = row.cells.city;
+    if (id === undefined) continue;
+    const rows = rowsOf.get(id);
+    if (rows) rows.push(row);
+    else rowsOf.set(id, [row]);
+  }
+  const cities = read.filter(Boolean).map(({ id, file, text }) => {
+    const rows = rowsOf.get(id) ?? [];
+    const fileSha = sha256(text);
+    const key = rows.length === 0 ? fileSha : sha256(JSON.stringify([fileSha, rows.map((r) => r.cells)]));
+    return yamlFile(file, shown(file), text, problems, { id, rows, key });
+  });
 
   let sourceText: string | undefined;
   let sourceFile: string | undefined;
@@ -84,7 +130,23 @@ export async function load(config: ResolvedConfig): Promise<Loaded> {
     }
   }
 
-  return { dataset, cities: cities.filter(Boolean), sourceText, sourceFile, sourceSha256: sourceText === undefined ? undefined : sha256(sourceText), problems };
+  return { dataset, cities, figures, sourceText, sourceFile, sourceSha256: sourceText === undefined ? undefined : sha256(sourceText), problems };
+}
+
+/** The figures CSV named by dataset.yaml's `figures`, relative to the dataset file. */
+async function readFigures(config: ResolvedConfig, dataset: YamlFile, shown: (p: string) => string, problems: Problem[]): Promise<CsvFile | undefined> {
+  const rel = (dataset.value as { figures?: unknown } | undefined)?.figures;
+  if (typeof rel !== 'string' || rel.trim() === '') return undefined; // anything else is reported by validation
+  const file = path.resolve(config.dataDir, rel);
+  try {
+    const text = await readText(file);
+    return readCsv(file, shown(file), text, sha256(text), problems);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      problems.push({ ...locate(dataset, ['figures']), field: 'figures', message: msg.figuresFileMissing(shown(file)) });
+    } else problems.push(unreadable(shown(file), error));
+    return unreadableCsv(file, shown(file));
+  }
 }
 
 /** Data files larger than this are refused before they are read: a dataset file is a few kilobytes. */
@@ -134,10 +196,13 @@ function unreadable(file: string, error: unknown): Problem {
   return { file, message: msg.unreadable(file, (error as Error).message) };
 }
 
-function yamlFile(file: string, shown: string, text: string, problems: Problem[]): YamlFile {
+/** A YAML (or JSON) file, parsed on first use; `extra` is added as it is (spreading the result would parse it). */
+function yamlFile<T extends object = object>(file: string, shown: string, text: string, problems: Problem[], extra?: T): YamlFile & T {
   let parsed: { doc: Document; lines: LineCounter; value: unknown } | undefined;
-  const get = () => (parsed ??= parseYaml(shown, text, problems));
+  const syntax = file.endsWith('.json') ? msg.jsonSyntax : msg.yamlSyntax;
+  const get = () => (parsed ??= parseYaml(shown, text, problems, syntax));
   return {
+    ...(extra as T),
     path: file,
     shown,
     sha256: sha256(text),
@@ -153,12 +218,13 @@ function yamlFile(file: string, shown: string, text: string, problems: Problem[]
   };
 }
 
-function parseYaml(shown: string, text: string, problems: Problem[]): { doc: Document; lines: LineCounter; value: unknown } {
+/** JSON is YAML 1.2 (flow style), so one parser gives both formats positions and duplicate-key checks. */
+function parseYaml(shown: string, text: string, problems: Problem[], syntax: (reason: string) => string): { doc: Document; lines: LineCounter; value: unknown } {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   for (const error of doc.errors) {
     const pos = lines.linePos(error.pos[0]);
-    problems.push({ file: shown, line: pos.line, column: pos.col, message: msg.yamlSyntax(error.message.split('\n')[0] ?? error.message) });
+    problems.push({ file: shown, line: pos.line, column: pos.col, message: syntax(error.message.split('\n')[0] ?? error.message) });
   }
   let value: unknown;
   if (doc.errors.length === 0) {

@@ -1,13 +1,14 @@
 /**
  * Stage 3 — plan: decide which outputs to build. Each output's inputs are
- * hashed — its city's file, what it shows of the other cities (the ranking),
+ * hashed — its city's file and rows of the figures CSV (the city's key, see
+ * load.ts), what it shows of the other cities (the ranking),
  * dataset.yaml, every template, partial, stylesheet and chart spec, the font
  * packages, the options and citybrief's version — and recorded in the
  * manifest. An output whose inputs hash is unchanged and whose files are as
  * the manifest says is kept; everything else is rebuilt. `force` rebuilds all.
  *
  * The state file beside the outputs (.citybrief/state.json) remembers what the
- * last build validated (by file hash) and each output's size and mtime, so a
+ * last build validated (by city key) and each output's size and mtime, so a
  * rebuild with nothing to do reads no YAML and hashes no PDF.
  */
 import { createHash } from 'node:crypto';
@@ -44,7 +45,7 @@ export interface Plan {
 export interface State {
   readonly version: string;
   readonly sourceSha256: string;
-  /** Validated cities by the hash of their file. */
+  /** Validated cities by their key: the hash of their file and their rows of the figures CSV. */
   readonly cities: Record<string, CityData>;
   /** Size and modification time of each output as written, to notice changes without hashing. */
   readonly outputs: Record<string, { readonly bytes: number; readonly mtimeMs: number }>;
@@ -75,7 +76,8 @@ export async function plan(config: ResolvedConfig, loaded: Loaded, valid: Valid,
   const base = hash(config.version, valid.dataset.lang, config.epoch ?? null, fontPackagesDigest(), await directoryDigest(config.templatesDir), loaded.dataset.sha256);
   const labels = labelsFor(valid.dataset.lang);
   const cross = valid.dataset.ranking ? hash(rankingRows(valid, labels, valid.dataset.ranking.metric)) : '';
-  const fileOf = new Map(loaded.cities.map((f, i) => [valid.cities[i]?.id, f.sha256]));
+  // A city's key covers its CSV rows, so a changed row rebuilds that city's outputs (and the others' only through `cross`).
+  const fileOf = new Map(loaded.cities.map((f, i) => [valid.cities[i]?.id, f.key]));
 
   const jobs: Job[] = [];
   const wanted = config.cities ? new Set(config.cities) : undefined;

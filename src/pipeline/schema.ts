@@ -1,6 +1,8 @@
 /**
  * The dataset's shape. `dataset.yaml` describes the dataset (language, source,
- * metrics, ranking, city order); `cities/<id>.yaml` holds one city each.
+ * metrics, ranking, city order); `cities/<id>.yaml` (or `<id>.json`) holds one
+ * city each; an optional CSV file holds more figures, one per row (csv.ts
+ * turns its rows into objects of the Figure shape below).
  *
  * Structural rules live here; rules that span files (a figure's metric exists,
  * a chart names figures of its own city, ids are unique) live in validate.ts.
@@ -135,6 +137,8 @@ export const Dataset = z.strictObject({
     .optional(),
   cities: z.array(Id).min(1),
   metrics: z.record(Id, Metric),
+  /** A CSV file of more figures, relative to the dataset file: a `city` column and the Figure fields. */
+  figures: Text.optional(),
 });
 
 export type FigureData = z.infer<typeof Figure>;

@@ -1,20 +1,23 @@
 /**
  * Stage 2 — validate: check every loaded file against the schema, then the
  * rules that span files (metrics exist, figures referenced by charts exist,
- * quotes occur verbatim in the source). Every problem is collected with its
- * file, line and field, and reported at once; nothing is built from invalid
- * data.
+ * quotes occur verbatim in the source). Each row of the figures CSV becomes a
+ * figure of its city, after the figures of the city's file, and is checked
+ * by the same rules; a problem with it is reported at its row and column.
+ * Every problem is collected with its file, line and field, and reported at
+ * once; nothing is built from invalid data.
  */
 import type { z } from 'zod';
 import { DataError, type Problem } from '../errors.js';
 import { msg } from '../messages.js';
+import { columnOf, rawFigure, type CsvFile, type CsvRow } from './csv.js';
 import { fieldName, locate, type Loaded, type YamlFile } from './load.js';
-import { City, Dataset, type CityData, type DatasetData } from './schema.js';
+import { City, Dataset, Figure, type CityData, type DatasetData, type FigureData } from './schema.js';
 
 export interface Valid {
   readonly dataset: DatasetData;
   readonly cities: readonly CityData[];
-  /** Each valid city by the hash of its file, for the next build to reuse. */
+  /** Each valid city by its key (the hash of its file and its CSV rows), for the next build to reuse. */
   readonly files: ReadonlyMap<string, CityData>;
   readonly sourceText: string;
   /** Absolute path of the source text. */
@@ -26,10 +29,11 @@ export interface ValidateOptions {
   readonly chartSpecs: ReadonlySet<string>;
   readonly chartsDir: string;
   /**
-   * Cities validated by an earlier build, by file hash. A city file with the
-   * same hash (and the same source text and citybrief version, which the
-   * caller checks) is not parsed or checked against the schema and the
-   * source again; the checks that involve other files still run.
+   * Cities validated by an earlier build, by key (the hash of the city's
+   * file and its rows of the figures CSV). A city with the same key (and the
+   * same source text and citybrief version, which the caller checks) is not
+   * parsed or checked against the schema and the source again; the checks
+   * that involve other files still run.
    */
   readonly known?: ReadonlyMap<string, CityData>;
 }
@@ -41,34 +45,61 @@ export function validate(loaded: Loaded, options: ValidateOptions): Valid {
     problems.push({ ...locate(file, fieldPath), field: fieldName(fieldPath), message });
 
   const dataset = check(Dataset, loaded.dataset, problems);
+  const csv = loaded.figures;
+  const sourceName = loaded.sourceFile?.replace(/^.*[\\/]/, '') ?? 'the source';
+  const rowChecks = csv && rowChecker(csv, loaded.sourceText, sourceName, problems);
+
   const cities: CityData[] = [];
   for (const file of loaded.cities) {
-    let city = options.known?.get(file.sha256);
-    if (!city) {
+    // Where each figure of the city comes from: its index in the city file, or its CSV row.
+    let origins: (number | CsvRow)[] = [];
+    // Every figure of the city is here: checks that look figures up by id would mislead otherwise.
+    let complete = csv?.complete ?? true;
+    let city = options.known?.get(file.key);
+    if (city) {
+      const fromFile = city.figures.length - file.rows.length;
+      origins = [...Array.from({ length: fromFile }, (_, i) => i), ...file.rows];
+    } else {
       // Quotes are checked on the raw file, so a city with schema errors still gets them reported.
-      if (loaded.sourceText !== undefined) checkQuotes(file, loaded.sourceText, loaded.sourceFile, at);
-      city = check(City, file, problems);
+      if (loaded.sourceText !== undefined) checkQuotes(file, loaded.sourceText, sourceName, at);
+      const fromFile = check(City, file, problems);
+      const fromCsv = file.rows.map((row) => ({ row, figure: rowChecks!(row) }));
+      complete &&= fromCsv.every((f) => f.figure !== undefined);
+      const added = fromCsv.filter((f): f is { row: CsvRow; figure: FigureData } => f.figure !== undefined);
+      if (fromFile) {
+        city = { ...fromFile, figures: [...fromFile.figures, ...added.map((f) => f.figure)] };
+        origins = [...fromFile.figures.map((_, i) => i), ...added.map((f) => f.row)];
+      }
     }
     if (!city) continue;
     cities.push(city);
+    const atFigure = (i: number, fieldPath: readonly PropertyKey[], message: string) => {
+      const origin = origins[i];
+      if (typeof origin === 'object') {
+        const column = columnOf(fieldPath);
+        problems.push({ file: csv!.shown, ...origin.at(column), field: column, message });
+      } else at(file, ['figures', origin ?? i, ...fieldPath], message);
+    };
 
-    // Checks within the city file; those that need dataset.yaml run only when it is valid.
-    const expected = file.path.replace(/^.*[\\/]/, '').replace(/\.yaml$/, '');
-    if (city.id !== expected) at(file, ['id'], msg.cityIdMismatch(city.id, `${expected}.yaml`));
+    // Checks within the city; those that need dataset.yaml run only when it is valid.
+    const name = file.path.replace(/^.*[\\/]/, '');
+    if (city.id !== file.id) at(file, ['id'], msg.cityIdMismatch(city.id, name));
     if (dataset && !Object.hasOwn(city.name, dataset.lang)) at(file, ['name'], msg.missingName(dataset.lang));
 
     const figureIds = new Set<string>();
     city.figures.forEach((figure, i) => {
-      if (figureIds.has(figure.id)) at(file, ['figures', i, 'id'], msg.duplicateFigure(figure.id));
+      if (figureIds.has(figure.id)) atFigure(i, ['id'], msg.duplicateFigure(figure.id));
       figureIds.add(figure.id);
-      if (dataset && !Object.hasOwn(dataset.metrics, figure.metric)) at(file, ['figures', i, 'metric'], msg.unknownMetric(figure.metric));
+      if (dataset && !Object.hasOwn(dataset.metrics, figure.metric)) atFigure(i, ['metric'], msg.unknownMetric(figure.metric));
+      if (!complete) return;
       figure.derived?.from.forEach((id, j) => {
-        if (!city.figures.some((f) => f.id === id)) at(file, ['figures', i, 'derived', 'from', j], msg.unknownFigure(id));
+        if (!city.figures.some((f) => f.id === id)) atFigure(i, ['derived', 'from', j], msg.unknownFigure(id));
       });
     });
 
     city.charts.forEach((chart, i) => {
       if (!options.chartSpecs.has(chart.spec)) at(file, ['charts', i, 'spec'], msg.unknownChartSpec(chart.spec, options.chartsDir));
+      if (!complete) return;
       const units = new Set<string>();
       chart.figures.forEach((id, j) => {
         const figure = city.figures.find((f) => f.id === id);
@@ -77,6 +108,20 @@ export function validate(loaded: Loaded, options: ValidateOptions): Valid {
       });
       if (units.size > 1) at(file, ['charts', i, 'figures'], msg.mixedUnits([...units]));
     });
+  }
+
+  if (csv) {
+    // Rows of no city file: of a city the dataset does not list (reported here), or of one whose file is
+    // missing (reported by load). Their cells are checked all the same, so every problem shows at once.
+    const listed = (loaded.dataset.value as { cities?: unknown } | undefined)?.cities;
+    const ids = Array.isArray(listed) ? listed.filter((id): id is string => typeof id === 'string') : undefined;
+    const taken = new Set(loaded.cities.flatMap((c) => c.rows));
+    for (const row of csv.rows) {
+      if (taken.has(row)) continue;
+      const id = row.cells.city;
+      if (id !== undefined && ids && !ids.includes(id)) problems.push({ file: csv.shown, ...row.at('city'), field: 'city', message: msg.csvUnknownCity(id, ids) });
+      rowChecks!(row);
+    }
   }
 
   if (dataset) {
@@ -89,16 +134,42 @@ export function validate(loaded: Loaded, options: ValidateOptions): Valid {
   }
 
   // Report in reading order: file by file, top to bottom.
-  const files = [loaded.dataset.shown, ...loaded.cities.map((c) => c.shown)];
+  const files = [loaded.dataset.shown, ...loaded.cities.map((c) => c.shown), ...(csv ? [csv.shown] : [])];
   const rank = (file: string) => (files.indexOf(file) + files.length + 1) % (files.length + 1);
   problems.sort((a, b) => rank(a.file) - rank(b.file) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
   if (problems.length > 0 || !dataset || loaded.sourceText === undefined || loaded.sourceFile === undefined) throw new DataError(problems);
-  return { dataset, cities, files: new Map(loaded.cities.map((f, i) => [f.sha256, cities[i]!])), sourceText: loaded.sourceText, sourceFile: loaded.sourceFile };
+  return { dataset, cities, files: new Map(loaded.cities.map((f, i) => [f.key, cities[i]!])), sourceText: loaded.sourceText, sourceFile: loaded.sourceFile };
+}
+
+/**
+ * Checks one CSV row as a figure: its cells, the Figure schema, its quote.
+ * Returns the figure, or undefined when the row has problems (all reported).
+ */
+function rowChecker(csv: CsvFile, sourceText: string | undefined, sourceName: string, problems: Problem[]): (row: CsvRow) => FigureData | undefined {
+  return (row) => {
+    const count = problems.length;
+    const report = (column: string, message: string) => problems.push({ file: csv.shown, ...row.at(column), field: column, message });
+    const { raw, problems: cells } = rawFigure(row, csv.columns);
+    for (const p of cells) report(p.column, p.message);
+    const quote = row.cells.source;
+    if (quote !== undefined && sourceText !== undefined && !sourceText.includes(quote)) report('source', msg.sourceNotFound(sourceName));
+    const result = Figure.safeParse(raw);
+    if (!result.success) {
+      // A column already reported (an empty or unreadable cell), or one the header lacks (reported there), is not reported again.
+      const reported = new Set(cells.map((p) => p.column));
+      for (const issue of result.error.issues) {
+        const column = columnOf(issue.path as PropertyKey[]);
+        if (reported.has(column) || !csv.columns.has(column)) continue;
+        reported.add(column);
+        report(column, describe(issue, valueAt(raw, issue.path as PropertyKey[])));
+      }
+    }
+    return problems.length === count && result.success ? result.data : undefined;
+  };
 }
 
 /** Every `source` of a city (rank, figures, programmes) must occur verbatim in the source text. */
-function checkQuotes(file: YamlFile, text: string, sourceFile: string | undefined, at: (file: YamlFile, fieldPath: readonly PropertyKey[], message: string) => void): void {
-  const sourceName = sourceFile?.replace(/^.*[\\/]/, '') ?? 'the source';
+function checkQuotes(file: YamlFile, text: string, sourceName: string, at: (file: YamlFile, fieldPath: readonly PropertyKey[], message: string) => void): void {
   const raw = (file.value ?? {}) as { rank?: { source?: unknown }; figures?: unknown; programmes?: unknown };
   const quoted = (fieldPath: PropertyKey[], quote: unknown) => {
     if (typeof quote === 'string' && quote.trim() && !text.includes(quote)) at(file, fieldPath, msg.sourceNotFound(sourceName));

@@ -1,0 +1,304 @@
+/**
+ * Figures from a spreadsheet. dataset.yaml's `figures` may name a CSV file
+ * (UTF-8, a header row, comma-separated, RFC 4180 quoting) with one figure
+ * per row, of the city in its `city` column; the other columns are the
+ * fields of a figure (schema.ts) flattened to text. Such files are exported
+ * by hand from spreadsheets, so whatever can go wrong in them is reported with
+ * the line, the column and the column's name.
+ *
+ * csv-parse reads the records. What it does not give is added here: where
+ * each cell starts (for messages), which column is which, and how a row of
+ * text becomes an object the Figure schema can check.
+ */
+import { CsvError, parse } from 'csv-parse/sync';
+import type { Problem } from '../errors.js';
+import { msg } from '../messages.js';
+
+/** The columns a row needs: where the figure belongs, what it is, its value. */
+export const REQUIRED_COLUMNS = ['city', 'id', 'metric', 'value', 'unit'] as const;
+export const OPTIONAL_COLUMNS = ['label', 'subject', 'qualifier', 'period', 'key', 'source', 'change', 'derived_from', 'derived_method'] as const;
+export type Column = (typeof REQUIRED_COLUMNS)[number] | (typeof OPTIONAL_COLUMNS)[number];
+export const COLUMNS: readonly Column[] = [...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS];
+
+export interface Position {
+  readonly line: number;
+  readonly column: number;
+}
+
+export interface CsvRow {
+  /** Cell text by column, trimmed; empty cells are left out (an empty cell is a field not given). */
+  readonly cells: Readonly<Partial<Record<Column, string>>>;
+  /** Where the cell of a column starts; where the row starts for a column the header lacks. */
+  at(column: string): Position;
+}
+
+export interface CsvFile {
+  /** Absolute path. */
+  readonly path: string;
+  /** Path as shown to the user. */
+  readonly shown: string;
+  readonly sha256: string;
+  /** The known columns the header has. */
+  readonly columns: ReadonlySet<string>;
+  /** Data rows in file order; blank rows and rows of the wrong length (reported) are left out. */
+  readonly rows: readonly CsvRow[];
+  /**
+   * False when part of the file could not be taken as figures (a syntax
+   * error, a header problem, a row of the wrong length): some figures may
+   * be missing, so checks that look figures up by id would mislead.
+   */
+  readonly complete: boolean;
+}
+
+/** A figures file that names no readable file: no rows, and incomplete. */
+export function unreadableCsv(file: string, shown: string): CsvFile {
+  return { path: file, shown, sha256: '', columns: new Set(), rows: [], complete: false };
+}
+
+/** Read a figures CSV; its syntax, header and row-length problems go to `problems`. */
+export function readCsv(file: string, shown: string, text: string, sha256: string, problems: Problem[]): CsvFile {
+  const position = positions(text);
+  const report = (offset: number, field: string | undefined, message: string) =>
+    problems.push({ file: shown, ...position(offset), ...(field === undefined ? {} : { field }), message });
+  let complete = true;
+
+  // Records with the offset they start at. csv-parse counts bytes; the text is
+  // walked along with it, record by record, to count characters instead.
+  const bytes = Buffer.from(text);
+  const records: { cells: string[]; start: number }[] = [];
+  let byteEnd = 0;
+  let charEnd = 0;
+  let failure: { offset: number; cell: number | undefined; message: string } | undefined;
+  try {
+    parse(bytes, {
+      // A row of the wrong length is reported below, with every other problem, instead of stopping here.
+      relax_column_count: true,
+      on_record: (cells: string[], context) => {
+        records.push({ cells, start: charEnd });
+        charEnd += bytes.subarray(byteEnd, context.bytes).toString('utf8').length;
+        byteEnd = context.bytes;
+        return null;
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof CsvError)) throw error;
+    // The record that failed starts where the last good one ended; find the offending character in it.
+    const fault = scanRecord(text, charEnd).fault;
+    const message =
+      error.code === 'CSV_QUOTE_NOT_CLOSED'
+        ? msg.csvQuoteNotClosed
+        : error.code === 'CSV_INVALID_CLOSING_QUOTE'
+          ? msg.csvClosingQuote
+          : error.code === 'INVALID_OPENING_QUOTE'
+            ? msg.csvOpeningQuote
+            : msg.csvSyntax(error.message);
+    failure = { offset: fault?.at ?? charEnd, cell: fault?.cell, message };
+  }
+
+  const headerAt = records.findIndex((r) => !blank(r.cells));
+  const header = records[headerAt];
+  const names = header?.cells.map((c) => c.trim()) ?? [];
+  if (failure) {
+    complete = false;
+    // Name the column when the header was read before the fault.
+    report(failure.offset, header && failure.cell !== undefined ? names[failure.cell] || undefined : undefined, failure.message);
+  }
+  if (!header) {
+    if (!failure) report(0, undefined, msg.csvNoHeader(COLUMNS));
+    return { path: file, shown, sha256, columns: new Set(), rows: [], complete: false };
+  }
+
+  // Spreadsheets set to some locales export with semicolons or tabs: one long column name says so.
+  const separator = names.length === 1 ? [';', '\t'].find((c) => names[0]!.includes(c)) : undefined;
+  if (separator) {
+    report(header.start, undefined, msg.csvSeparator(separator));
+    return { path: file, shown, sha256, columns: new Set(), rows: [], complete: false };
+  }
+
+  const headerStarts = cellStarts(text, header);
+  const index = new Map<string, number>();
+  const unnamed: number[] = [];
+  names.forEach((name, i) => {
+    if (name === '') return void unnamed.push(i);
+    if (!(COLUMNS as readonly string[]).includes(name)) {
+      complete = false;
+      const like = COLUMNS.find((c) => c === name.toLowerCase().replace(/[\s-]+/g, '_'));
+      return void report(headerStarts[i]!, name, msg.unknownColumn(like, COLUMNS));
+    }
+    if (index.has(name)) {
+      complete = false;
+      return void report(headerStarts[i]!, name, msg.duplicateColumn(name));
+    }
+    index.set(name, i);
+  });
+  for (const name of REQUIRED_COLUMNS) {
+    if (index.has(name)) continue;
+    complete = false;
+    report(header.start, name, msg.missingColumn(name));
+  }
+
+  const rows: CsvRow[] = [];
+  const usedUnnamed = new Set<number>();
+  for (const record of records.slice(headerAt + 1)) {
+    // Spreadsheets export rows they once held as empty lines or runs of commas.
+    if (blank(record.cells)) continue;
+    const starts = cellStarts(text, record);
+    if (record.cells.length !== names.length) {
+      complete = false;
+      report(record.cells.length > names.length ? starts[names.length]! : record.start, undefined, msg.csvCellCount(record.cells.length, names.length));
+      continue;
+    }
+    for (const i of unnamed) if (record.cells[i]!.trim() !== '') usedUnnamed.add(i);
+    const cells: Partial<Record<Column, string>> = {};
+    // In the order of COLUMNS, so a row's content does not depend on the order of the columns.
+    for (const column of COLUMNS) {
+      const i = index.get(column);
+      const value = i === undefined ? '' : record.cells[i]!.trim();
+      if (value !== '') cells[column] = value;
+    }
+    rows.push({
+      cells,
+      at: (column) => {
+        const i = index.get(column);
+        return position(i === undefined ? record.start : starts[i]!);
+      },
+    });
+  }
+  // A column without a name is harmless while it is empty (spreadsheets export such trailing columns).
+  for (const i of usedUnnamed) {
+    complete = false;
+    report(headerStarts[i]!, undefined, msg.unnamedColumn);
+  }
+  return { path: file, shown, sha256, columns: new Set(index.keys()), rows, complete };
+}
+
+/** The plain object a row stands for, in the Figure shape, and what is wrong with its cells. */
+export function rawFigure(row: CsvRow, columns: ReadonlySet<string>): { raw: Record<string, unknown>; problems: { column: Column; message: string }[] } {
+  const cells = row.cells;
+  const problems: { column: Column; message: string }[] = [];
+  const bad = (column: Column, message: string) => problems.push({ column, message });
+  // A required column the header lacks is reported once, at the header, not on every row.
+  for (const column of REQUIRED_COLUMNS) if (columns.has(column) && cells[column] === undefined) bad(column, msg.csvCellRequired(column));
+
+  const raw: Record<string, unknown> = {};
+  for (const field of ['id', 'metric', 'label', 'subject', 'unit', 'qualifier', 'period', 'source'] as const) {
+    if (cells[field] !== undefined) raw[field] = cells[field];
+  }
+  const number = (column: 'value' | 'change') => {
+    const text = cells[column];
+    if (text === undefined) return undefined;
+    if (/^[+-]?\d+(?:\.\d+)?$/.test(text)) return Number(text);
+    bad(column, msg.notPlainNumber(text, suggestNumber(text)));
+    return undefined;
+  };
+  const value = number('value');
+  if (value !== undefined) raw.value = value;
+  const change = number('change');
+  if (change !== undefined) raw.change = { value: change, unit: '%', basis: 'yoy' };
+  if (cells.key !== undefined) {
+    const word = cells.key.toLowerCase();
+    // Own keys only: a cell saying "constructor" is text, not a property of every object.
+    if (Object.hasOwn(BOOLEANS, word)) raw.key = BOOLEANS[word];
+    else bad('key', msg.notBoolean(cells.key));
+  }
+
+  // Ids are separated by spaces or ";" (a comma works too, in a quoted cell).
+  const from = cells.derived_from?.split(/[\s;,]+/).filter(Boolean);
+  const method = cells.derived_method;
+  if (from || method !== undefined) {
+    if (!from) bad('derived_from', msg.derivedFromMissing);
+    else if (method === undefined) bad('derived_method', msg.derivedMethodMissing);
+    raw.derived = { from: from ?? [], method };
+  }
+  if (cells.source === undefined && raw.derived === undefined) bad('source', msg.csvSourceRequired);
+  if (cells.source !== undefined && raw.derived !== undefined) bad('derived_from', msg.csvStatedAndDerived);
+  return { raw, problems };
+}
+
+/** The column a field of the Figure schema comes from. */
+export function columnOf(fieldPath: readonly PropertyKey[]): Column {
+  const [field, sub] = fieldPath;
+  if (field === 'derived') return sub === 'method' ? 'derived_method' : 'derived_from';
+  return (COLUMNS as readonly unknown[]).includes(field) ? (field as Column) : 'id';
+}
+
+/** What `key` accepts; spreadsheets write TRUE/FALSE, people write yes/no. */
+const BOOLEANS: Readonly<Record<string, boolean>> = { true: true, yes: true, '1': true, false: false, no: false, '0': false };
+
+/** Number words as powers of ten. */
+const MULTIPLIERS: Readonly<Record<string, number>> = { 萬: 4, 万: 4, 億: 8, 亿: 8 };
+
+/**
+ * The plain number a spreadsheet's text most likely means, to put in the
+ * message: 1,234 → 1234, 1.2萬 → 12000, 12.5% → 12.5. Undefined when it is not that simple.
+ * Digits are shifted as text, so 1.1億 does not come out as 110000000.00000001.
+ */
+export function suggestNumber(text: string): string | undefined {
+  const match = /^([+-]?)(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?\s*([萬万億亿%％])?$/.exec(text);
+  if (!match) return undefined;
+  const [, sign = '', whole = '', fraction = '', word = ''] = match;
+  // A percent sign belongs in the unit column (or is implied, for `change`): the number stays as it is.
+  const shift = MULTIPLIERS[word] ?? 0;
+  const int = whole.replace(/,/g, '');
+  const digits = int + fraction.padEnd(shift, '0');
+  const point = int.length + shift;
+  const before = digits.slice(0, point).replace(/^0+(?=\d)/, '');
+  const after = digits.slice(point).replace(/0+$/, '');
+  return `${sign}${before}${after ? `.${after}` : ''}`;
+}
+
+function blank(cells: readonly string[]): boolean {
+  return cells.every((c) => c.trim() === '');
+}
+
+/** Where each cell of a record starts; the record's start for every cell if the scan disagrees with the parser. */
+function cellStarts(text: string, record: { cells: readonly string[]; start: number }): number[] {
+  const { starts } = scanRecord(text, record.start);
+  return starts.length === record.cells.length ? starts : record.cells.map(() => record.start);
+}
+
+/**
+ * Walk one record from `from` by RFC 4180: the offset each cell starts at,
+ * and the first character that breaks the quoting rules, if any. Only used
+ * for positions: csv-parse has already decided what the record holds.
+ */
+function scanRecord(text: string, from: number): { starts: number[]; fault?: { at: number; cell: number } } {
+  const starts = [from];
+  const ends = (i: number) => i >= text.length || text[i] === ',' || text[i] === '\n' || text[i] === '\r';
+  let i = from;
+  for (;;) {
+    const cell = starts.length - 1;
+    if (text[i] === '"') {
+      const open = i++;
+      for (;;) {
+        if (i >= text.length) return { starts, fault: { at: open, cell } };
+        if (text[i] === '"' && text[i + 1] === '"') i += 2;
+        else if (text[i++] === '"') break;
+      }
+      if (!ends(i)) return { starts, fault: { at: i, cell } };
+    } else {
+      for (; !ends(i); i++) if (text[i] === '"') return { starts, fault: { at: i, cell } };
+    }
+    if (text[i] !== ',') return { starts };
+    starts.push(++i);
+  }
+}
+
+/** Line and column (1-based) of an offset; lines end at \n, \r\n or a lone \r (old Mac exports). */
+function positions(text: string): (offset: number) => Position {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x0a || (c === 0x0d && text.charCodeAt(i + 1) !== 0x0a)) starts.push(i + 1);
+  }
+  return (offset) => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, column: offset - starts[lo]! + 1 };
+  };
+}
