@@ -64,6 +64,9 @@ export async function launchBrowser(config: ResolvedConfig): Promise<Browser> {
         // Running as root (containers, CI) needs the sandbox off; Chromium refuses to start otherwise.
         args: [...ARGS, ...(needsNoSandbox(candidate) ? ['--no-sandbox'] : [])],
         timeout: 60_000,
+        // DevTools over a pipe rather than a WebSocket: no TCP, framing or masking for every document
+        // and PDF that passes between Node and Chromium.
+        pipe: true,
         protocolTimeout: 120_000,
         // citybrief stops cleanly on SIGINT/SIGTERM itself (keeping finished documents, then closing the
         // browser); Puppeteer's own handlers would kill Chromium and exit the process first.

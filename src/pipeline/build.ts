@@ -175,7 +175,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
             rendered = await timed('html', () => prepared.repaginate!(outline));
             printed = await timed('print', () => printer.print({ path: job.path, html: rendered.print, fonts: rendered.fonts }));
           }
-          if (printed.overflows.length > 0) config.onProgress({ type: 'warning', message: msg.slideOverflow(job.path, printed.overflows) });
+          if (printed.overflows.length > 0) config.onProgress({ type: 'warning', message: msg.overflow(job.path, job.kind, printed.overflows) });
           const finished = await timed('finish', () =>
             finishPdf(printed.pdf, { ...prepared.meta, lang: valid.dataset.lang, creator: config.creator, epoch: config.epoch, dir: path.posix.dirname(job.path).replace(/^\.$/, '') }),
           );
@@ -235,9 +235,22 @@ function documentMaker(config: ResolvedConfig, valid: Valid, charts: ChartSpecs,
   const contexts = contextBuilder(valid);
   const byId = new Map(valid.cities.map((c) => [c.id, c]));
   const author = [dataset.source.publication, byline(dataset.source)].filter(Boolean).join(' ');
+  // A city's briefing and slides show the same charts and are planned one after the other: the SVG
+  // depends only on the spec, the rows and the id prefix, so the second document reuses the first's.
+  const recent = new Map<string, Promise<string>>();
+  const svgOf = (spec: string, rows: readonly object[], prefix: string) => {
+    const key = JSON.stringify([spec, prefix, rows]);
+    let svg = recent.get(key);
+    if (!svg) {
+      svg = charts.render(spec, rows, prefix);
+      recent.set(key, svg);
+      if (recent.size > 16) recent.delete(recent.keys().next().value!);
+    }
+    return svg;
+  };
   const withSvgs = async <T extends { id: string; spec: string; rows: readonly object[] }>(list: readonly T[], scope: string) => {
     const out: (T & { svg: string })[] = [];
-    for (const chart of list) out.push({ ...chart, svg: await charts.render(chart.spec, chart.rows, `${scope}-${chart.id}`) });
+    for (const chart of list) out.push({ ...chart, svg: await svgOf(chart.spec, chart.rows, `${scope}-${chart.id}`) });
     return out;
   };
   const checkGlyphs = (job: Job, rendered: RenderedHtml) => {

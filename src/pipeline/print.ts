@@ -8,7 +8,7 @@
  * document once; each document is then swapped into it (head elements that
  * changed, the body, attributes) through DevTools, which works with page
  * scripts off. Fonts are added to the page once as FontFace objects and stay
- * loaded across documents. A document the swap cannot take is navigated to.
+ * loaded across documents.
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -18,6 +18,7 @@ import { launchBrowser } from '../browser/launch.js';
 import { createPagePool, ORIGIN, type Asset, type Slot } from '../browser/pool.js';
 import type { ResolvedConfig } from '../config.js';
 import type { FontFace } from '../fonts.js';
+import type { CDPSession } from 'puppeteer-core';
 
 export interface PrintDocument {
   /** Path of the document below the out folder, e.g. `shenzhen/briefing.html`. */
@@ -50,14 +51,11 @@ const SHELL = '/__citybrief__/shell.html';
 const SHELL_HTML = '<!doctype html><html><head></head><body></body></html>';
 
 export async function openPrinter(config: ResolvedConfig): Promise<Printer> {
-  const documents = new Map<string, string>();
   const fontFiles = new Map<string, FontFace>();
   const fontCache = new Map<string, Buffer>();
 
   const assets = (pathname: string): Asset | undefined => {
     if (pathname === SHELL) return { body: SHELL_HTML, contentType: 'text/html; charset=utf-8' };
-    const doc = documents.get(pathname);
-    if (doc !== undefined) return { body: doc, contentType: 'text/html; charset=utf-8' };
     const face = fontFiles.get(pathname);
     if (face) {
       let body = fontCache.get(face.file);
@@ -90,34 +88,17 @@ export async function openPrinter(config: ResolvedConfig): Promise<Printer> {
       for (const face of doc.fonts) fontFiles.set(`/fonts/${face.file}`, face);
       try {
         return await pool.run(doc.path, async (slot) => {
-          const parts = splitDocument(doc.html);
-          let overflows: string[];
-          if (parts && slot.state.get('shell')) {
-            const faces = doc.fonts.map((f) => ({ family: f.family, url: `/fonts/${f.file}`, weight: String(f.weight), unicodeRange: f.unicodeRange }));
-            overflows = await slot.page.evaluate(swapIn, { ...parts, url: `/${doc.path}`, faces });
-          } else {
-            // Not a document the swap understands: navigate to it instead, then restore the shell afterwards.
-            documents.set(`/${doc.path}`, doc.html);
-            try {
-              await slot.page.goto(`${ORIGIN}/${doc.path}`, { waitUntil: 'load', timeout: 0 });
-              overflows = await slot.page.evaluate(overflowing);
-            } finally {
-              documents.delete(`/${doc.path}`);
-              slot.state.clear();
-            }
-          }
-          const pdf = await slot.page.pdf({
-            printBackground: true,
-            preferCSSPageSize: true,
-            format: 'A4',
-            tagged: true,
-            outline: true,
-            waitForFonts: true,
-            // The pool's per-document timeout governs; Puppeteer's own 30 s default would cut it short.
-            timeout: 0,
+          // A face the page already holds is named by its URL alone: the descriptors (long unicode
+          // ranges) would otherwise be most of every message.
+          const held = (slot.state.get('faces') as Set<string> | undefined) ?? new Set<string>();
+          const faces = doc.fonts.map((f) => {
+            const url = `/fonts/${f.file}`;
+            return held.has(url) ? { url } : { url, family: f.family, weight: String(f.weight), unicodeRange: f.unicodeRange };
           });
-          if (!slot.state.get('shell')) await loadShell(slot);
-          return { pdf, overflows };
+          const overflows = await slot.page.evaluate(swapIn, { html: doc.html, url: `/${doc.path}`, faces });
+          for (const f of faces) held.add(f.url);
+          slot.state.set('faces', held);
+          return { pdf: await printToPdf(slot), overflows };
         });
       } catch (error) {
         if (error instanceof PrintError) throw error;
@@ -134,77 +115,86 @@ export async function openPrinter(config: ResolvedConfig): Promise<Printer> {
   };
 }
 
+/**
+ * Print the page as it stands. Fonts are loaded by now (swapIn waits for them), so this is one
+ * DevTools call that returns the whole PDF, rather than Puppeteer's page.pdf(), which first asks
+ * the page for its fonts again and then reads the PDF back as a stream, in further round trips.
+ * A4 applies only where the document sets no @page size.
+ */
+async function printToPdf(slot: Slot): Promise<Uint8Array> {
+  let session = slot.state.get('session') as CDPSession | undefined;
+  if (!session) {
+    session = await slot.page.createCDPSession();
+    slot.state.set('session', session);
+  }
+  const { data } = await session.send('Page.printToPDF', {
+    printBackground: true,
+    preferCSSPageSize: true,
+    paperWidth: 8.27,
+    paperHeight: 11.7,
+    marginTop: 0,
+    marginBottom: 0,
+    marginLeft: 0,
+    marginRight: 0,
+    generateTaggedPDF: true,
+    generateDocumentOutline: true,
+    transferMode: 'ReturnAsBase64',
+  });
+  return Buffer.from(data, 'base64');
+}
+
 async function loadShell(slot: Slot): Promise<void> {
   await slot.page.goto(`${ORIGIN}${SHELL}`, { waitUntil: 'load', timeout: 0 });
   slot.state.set('shell', true);
 }
 
-interface DocumentParts {
-  readonly htmlAttrs: string;
-  readonly head: string;
-  readonly bodyAttrs: string;
-  readonly body: string;
-}
-
-/** The parts of a full HTML document the swap needs; undefined when it is not one. */
-export function splitDocument(html: string): DocumentParts | undefined {
-  const match = /^\s*(?:<!doctype html>)?\s*<html([^>]*)>\s*<head>([\s\S]*?)<\/head>\s*<body([^>]*)>([\s\S]*)<\/body>\s*<\/html>\s*$/i.exec(html);
-  if (!match) return undefined;
-  const [, htmlAttrs = '', head = '', bodyAttrs = '', body = ''] = match;
-  return { htmlAttrs, head, bodyAttrs, body };
-}
-
 /**
  * Runs in the page (through DevTools; page scripts stay off). Replaces the
- * shell's content with a document's, keeping head elements that did not
- * change so an unchanged stylesheet is not parsed again, waits for fonts and
- * returns the names of `data-fit` elements whose content overflows.
+ * shell's content with a document's: the browser's own parser reads it (so any
+ * document a browser could open works, scripts inert), head elements that did
+ * not change are kept so an unchanged stylesheet is not parsed again, the
+ * document's fonts are loaded, and the names of `data-fit` elements whose
+ * content overflows are returned.
  */
-async function swapIn(args: DocumentParts & { url: string; faces: { family: string; url: string; weight: string; unicodeRange: string }[] }): Promise<string[]> {
+async function swapIn(args: { html: string; url: string; faces: { url: string; family?: string; weight?: string; unicodeRange?: string }[] }): Promise<string[]> {
   // Exactly this document's faces, in its order: which face wins for a character covered twice depends
   // on the set and its order, and a document must not depend on what the page showed before.
   // FontFace objects are kept across documents, so a face loads once per page.
   const cache = ((globalThis as { citybriefFaces?: Map<string, FontFace> }).citybriefFaces ??= new Map());
   document.fonts.clear();
-  for (const f of args.faces) {
+  const faces = args.faces.map((f) => {
     let face = cache.get(f.url);
     if (!face) {
-      face = new FontFace(f.family, `url("${f.url}")`, { weight: f.weight, unicodeRange: f.unicodeRange });
+      face = new FontFace(f.family ?? '', `url("${f.url}")`, { weight: f.weight, unicodeRange: f.unicodeRange });
       cache.set(f.url, face);
     }
     document.fonts.add(face);
-  }
+    return face;
+  });
   history.replaceState(null, '', args.url);
-  const setAttributes = (element: Element, attributes: string) => {
-    for (const a of [...element.attributes]) element.removeAttribute(a.name);
-    const t = document.createElement('template');
-    t.innerHTML = `<div ${attributes}></div>`;
-    for (const a of [...(t.content.firstElementChild?.attributes ?? [])]) element.setAttribute(a.name, a.value);
+  const next = new DOMParser().parseFromString(args.html, 'text/html');
+  const copyAttributes = (from: Element, to: Element) => {
+    for (const a of [...to.attributes]) to.removeAttribute(a.name);
+    for (const a of [...from.attributes]) to.setAttribute(a.name, a.value);
   };
-  setAttributes(document.documentElement, args.htmlAttrs);
-  const t = document.createElement('template');
-  t.innerHTML = args.head;
-  const next = [...t.content.children];
+  copyAttributes(next.documentElement, document.documentElement);
+  const incoming = [...next.head.children];
   const current = [...document.head.children];
-  next.forEach((element, i) => {
+  incoming.forEach((element, i) => {
     const old = current[i];
     if (!old) document.head.append(element);
     else if (old.outerHTML !== element.outerHTML) old.replaceWith(element);
   });
-  for (const old of current.slice(next.length)) old.remove();
-  setAttributes(document.body, args.bodyAttrs);
-  document.body.innerHTML = args.body;
-  void document.body.offsetHeight;
-  await document.fonts.ready;
-  // Functions passed to evaluate are sent as source, so this one cannot call `overflowing` below.
-  return [...document.querySelectorAll<HTMLElement>('[data-fit]')]
-    .filter((el) => el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1)
-    .map((el) => el.dataset.fit ?? '');
-}
-
-/** Names of `data-fit` elements whose content is larger than their box. */
-function overflowing(): string[] {
-  return [...document.querySelectorAll<HTMLElement>('[data-fit]')]
+  for (const old of current.slice(incoming.length)) old.remove();
+  copyAttributes(next.body, document.body);
+  document.body.replaceChildren(...next.body.childNodes);
+  // The faces are exactly the ones the document's text needs (the html stage scanned it), so load them
+  // directly: layout would only discover them, and a layout here is wasted when nothing is measured,
+  // since printing lays the document out again at the page size.
+  await Promise.all(faces.map((face) => (face.status === 'loaded' ? face : face.load())));
+  const fits = document.querySelectorAll<HTMLElement>('[data-fit]');
+  if (fits.length === 0) return [];
+  return [...fits]
     .filter((el) => el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1)
     .map((el) => el.dataset.fit ?? '');
 }
