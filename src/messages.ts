@@ -3,14 +3,19 @@
  * reference) and the words printed in documents, per language. A dataset in a
  * language not listed here gets the English labels.
  */
+import type { Kind } from './config.js';
 
 export const msg = {
   unknownCity: (id: string, known: readonly string[]) =>
     `unknown city id "${id}". Known ids: ${known.join(', ')}. Check --city against the dataset's \`cities\` list.`,
   unknownKind: (kind: string, known: readonly string[]) => `unknown kind "${kind}". Use one or more of: ${known.join(', ')} (comma-separated).`,
   badEpoch: (value: string) => `SOURCE_DATE_EPOCH is "${value}"; it must be whole seconds since 1970 (or unset for PDFs without dates).`,
-  slideOverflow: (path: string, slides: readonly string[]) =>
-    `${path}: content does not fit on ${slides.length === 1 ? 'slide' : 'slides'} ${slides.join(', ')} and would be cut off. Shorten the text or split it in the template.`,
+  /** Boxes (`data-fit` elements) whose content is larger than they are: a deck's slides, the overview's city pages. */
+  overflow: (path: string, kind: Kind, boxes: readonly string[]) => {
+    const many = boxes.length > 1;
+    const where = kind === 'slides' ? `on ${many ? 'slides' : 'slide'}` : kind === 'overview' ? `on the ${many ? 'pages' : 'page'} of` : `in ${many ? 'the boxes' : 'the box'}`;
+    return `${path}: content does not fit ${where} ${boxes.join(', ')} and would be cut off. Shorten the text or split it in the template.`;
+  },
   notPositive: (name: string, value: unknown) => `${name} must be a whole number of at least 1, not ${String(value)}.`,
   badCron: (cron: string, reason: string) => `"${cron}" is not a cron schedule (${reason}). Use five fields, e.g. "0 6 * * 1" for Mondays at 06:00.`,
   noDataset: (path: string) =>
@@ -22,6 +27,8 @@ export const msg = {
   yamlAliases: (reason: string) => `expands too many YAML aliases (${reason}). Write the values out instead of repeating aliases.`,
   yamlSyntax: (reason: string) => `is not valid YAML: ${reason}. Fix the syntax at this position.`,
   jsonSyntax: (reason: string) => `is not valid JSON: ${reason}. Fix the syntax at this position.`,
+  duplicateKey: (format: 'YAML' | 'JSON') =>
+    `is not valid ${format}: this key appears earlier in the same mapping, and a key may appear only once. Keep one of the two and delete the other.`,
   cityFileMissing: (id: string, path: string) =>
     `lists city "${id}" but ${path} does not exist. Add the file (or ${id}.json beside it) or remove "${id}" from \`cities\`.`,
   cityFileTwice: (id: string, yaml: string, json: string) =>
@@ -71,11 +78,17 @@ export const msg = {
     `chart spec "${spec}" does not exist: add ${dir}/${spec}.vl.json or use one of the specs there.`,
   chartUrl: (file: string, at: string) =>
     `${file}: ${at} loads data from a URL or file. Chart data must be inline: remove "url" and let citybrief supply the values.`,
-  chartInvalid: (file: string, reason: string) => `${file}: the Vega-Lite spec does not compile: ${reason}`,
+  chartInvalid: (file: string, reason: string) =>
+    `${file}: the Vega-Lite spec does not compile: ${reason.replace(/[.\s]+$/, '')}. Correct the spec: https://vega.github.io/vega-lite/docs/ says what each property accepts.`,
+  chartNotObject: 'must hold one JSON object, the Vega-Lite spec ({ "mark": …, "encoding": … }). Write the spec as an object.',
+  chartEnum: (what: string, value: unknown, allowed: readonly string[]) =>
+    `is ${JSON.stringify(value)}, which is not a Vega-Lite ${what}: use one of ${allowed.join(', ')}.`,
   templateMissing: (path: string) => `template ${path} does not exist. Pass --templates with a folder holding briefing.hbs.`,
   unknownHelper: (name: string) => `calls the helper "${name}", which does not exist. Use one of citybrief's helpers (see the README) or remove the call.`,
   unknownPartial: (name: string) => `includes the partial "${name}", which does not exist: add partials/${name}.hbs or remove the include.`,
   templateInvalid: (file: string, reason: string) => `${file}: ${reason}`,
+  templateSyntax: (reason: string) =>
+    `${reason}. Check the expression that starts here: close each {{ with }} (and {{{ with }}}), end each {{#block}} with its {{/block}}, and put text arguments in quotes.`,
   noBrowser: (tried: readonly string[]) =>
     [
       'no browser could be launched. Tried:',

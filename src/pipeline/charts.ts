@@ -4,6 +4,11 @@
  * context stage prepared. No browser is involved and the print page runs no
  * script: the SVG is inlined in the HTML.
  *
+ * Specs and theme.json are read with the dataset's parser, so a syntax error
+ * or a key given twice is reported at its line and column; the values
+ * Vega-Lite takes from a short list (mark and field types) are checked before
+ * compiling, at their place, since Vega-Lite's own errors carry none.
+ *
  * Chart data is always inline. A spec that names a URL or file is refused when
  * it is loaded, and the Vega loader given to every view refuses all I/O.
  */
@@ -12,9 +17,10 @@ import path from 'node:path';
 // Vega and Vega-Lite load when specs are compiled, not when citybrief starts.
 import type * as Vega from 'vega';
 import type * as VegaLite from 'vega-lite';
-import { ChartError } from '../errors.js';
+import { ChartError, formatProblem, type Problem } from '../errors.js';
 import { msg } from '../messages.js';
 import type { FontSet } from '../fonts.js';
+import { fieldName, locate, parseYaml, type Parsed } from './load.js';
 
 /** The named dataset every spec reads: `"data": {"name": "table"}`. */
 export const CHART_DATA = 'table';
@@ -52,18 +58,30 @@ export async function loadChartSpecs(dir: string, fonts: FontSet): Promise<Chart
   const loader = refusingLoader(vega);
   const files = [...(await listChartSpecs(dir))].sort().map((name) => `${name}${SPEC_SUFFIX}`);
   const themePath = path.join(dir, THEME_FILE);
-  const theme = (await readJson(themePath).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') return {};
-    throw e;
-  })) as Record<string, unknown>;
+  const theme = await readJsonFile(themePath).then(
+    (read) => read.value,
+    (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return {};
+      throw e;
+    },
+  );
   refuseUrls(theme, THEME_FILE);
+
+  // Every spec is read and checked before any is compiled: a broken file is reported with its place.
+  const specs: { file: string; name: string; spec: VegaLite.TopLevelSpec }[] = [];
+  for (const file of files) {
+    const full = path.join(dir, file);
+    const { value, parsed } = await readJsonFile(full);
+    refuseUrls(value, file);
+    checkSpec(value, (fieldPath, message) => {
+      throw new ChartError(formatProblem({ ...locate({ ...parsed, shown: full }, fieldPath), field: fieldName(fieldPath), message }));
+    });
+    specs.push({ file, name: file.slice(0, -SPEC_SUFFIX.length), spec: value as unknown as VegaLite.TopLevelSpec });
+  }
 
   const runtimes = new Map<string, Vega.Runtime>();
   const warnings: string[] = [];
-  for (const file of files) {
-    const name = file.slice(0, -SPEC_SUFFIX.length);
-    const spec = (await readJson(path.join(dir, file))) as VegaLite.TopLevelSpec;
-    refuseUrls(spec, file);
+  for (const { file, name, spec } of specs) {
     let compiled: Vega.Spec;
     try {
       const config = { ...theme, ...(spec.config ?? {}), font: fonts.stack } as VegaLite.Config;
@@ -122,13 +140,62 @@ function scopeIds(svg: string, prefix: string): string {
   return svg.replace(/(\sid="|url\(#|href="#)([^")]+)/g, (whole, lead: string, id: string) => (ids.has(id) ? `${lead}${prefix}-${id}` : whole));
 }
 
-async function readJson(file: string): Promise<unknown> {
-  const text = await readFile(file, 'utf8');
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new ChartError(msg.chartInvalid(file, (error as Error).message), { cause: error });
+/**
+ * A JSON file of the charts folder, read with the dataset's parser: a syntax
+ * error or a key given twice (which JSON.parse would pass over, keeping the
+ * last) is reported with its line and column. The file must hold an object.
+ */
+async function readJsonFile(file: string): Promise<{ value: Record<string, unknown>; parsed: Parsed }> {
+  const problems: Problem[] = [];
+  const parsed = parseYaml(file, await readFile(file, 'utf8'), problems, 'JSON');
+  // One message: the first problem of a broken file is where to start.
+  if (problems[0]) throw new ChartError(formatProblem(problems[0]));
+  const { value } = parsed;
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ChartError(formatProblem({ ...locate({ ...parsed, shown: file }, []), message: msg.chartNotObject }));
   }
+  return { value: value as Record<string, unknown>, parsed };
+}
+
+/** Vega-Lite's mark types, primitive and composite (its JSON schema's Mark, BoxPlot, ErrorBar and ErrorBand). */
+export const MARK_TYPES = ['arc', 'area', 'bar', 'image', 'line', 'point', 'rect', 'rule', 'text', 'tick', 'trail', 'circle', 'square', 'geoshape', 'boxplot', 'errorbar', 'errorband'] as const;
+/** Vega-Lite's field types (its JSON schema's Type). */
+export const FIELD_TYPES = ['quantitative', 'ordinal', 'temporal', 'nominal', 'geojson'] as const;
+
+/**
+ * Check the values Vega-Lite takes from a short list (mark types, field
+ * types) in every view of a spec, before compiling: Vega-Lite's own errors
+ * carry no position, and a misspelt field type reaches it as "undefined".
+ * `fail` is called with the field path of the first wrong value.
+ */
+export function checkSpec(spec: unknown, fail: (fieldPath: PropertyKey[], message: string) => void, at: PropertyKey[] = []): void {
+  if (!isObject(spec)) return;
+  const oneOf = (value: unknown, allowed: readonly string[], what: string, fieldPath: PropertyKey[]) => {
+    if (!allowed.includes(value as string)) fail(fieldPath, msg.chartEnum(what, value, allowed));
+  };
+  const { mark, encoding } = spec;
+  if (isObject(mark)) {
+    if ('type' in mark) oneOf(mark.type, MARK_TYPES, 'mark type', [...at, 'mark', 'type']);
+  } else if (mark !== undefined) oneOf(mark, MARK_TYPES, 'mark type', [...at, 'mark']);
+  if (isObject(encoding)) {
+    const definition = (def: unknown, fieldPath: PropertyKey[]): void => {
+      if (Array.isArray(def)) return def.forEach((d, i) => definition(d, [...fieldPath, i]));
+      if (!isObject(def)) return;
+      if ('type' in def) oneOf(def.type, FIELD_TYPES, 'field type', [...fieldPath, 'type']);
+      if ('condition' in def) definition(def.condition, [...fieldPath, 'condition']);
+    };
+    for (const [channel, def] of Object.entries(encoding)) definition(def, [...at, 'encoding', channel]);
+  }
+  // Views inside views: layers, concatenations, and the inner spec of a facet or repeat.
+  for (const key of ['layer', 'concat', 'hconcat', 'vconcat'] as const) {
+    const views = spec[key];
+    if (Array.isArray(views)) views.forEach((view, i) => checkSpec(view, fail, [...at, key, i]));
+  }
+  if (isObject(spec.spec)) checkSpec(spec.spec, fail, [...at, 'spec']);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /** Throw if any `url` key appears anywhere in a spec (data, images, projections). */

@@ -96,13 +96,72 @@ export async function loadTemplates(dir: string, fonts: FontSet, kinds: readonly
 /** Parse once; the syntax tree serves the compile-time check, the name check and the template. */
 function compile(hbs: typeof HandlebarsNS, source: string, file: string): { ast: Program; template: HandlebarsNS.TemplateDelegate } {
   try {
-    const ast = hbs.parse(source);
+    const ast = parse(hbs, source);
     // Precompile now so compile errors surface at load time, naming the file.
     hbs.precompile(ast);
     return { ast, template: hbs.compile(ast) };
   } catch (error) {
-    throw new TemplateError(msg.templateInvalid(file, (error as Error).message), { cause: error });
+    const { line, column, reason } = syntaxError(error as SyntaxFailure);
+    const at = line === undefined ? '' : `:${line}${column === undefined ? '' : `:${column}`}`;
+    // Located, the parser's own message (an excerpt with a caret, and every token it would have taken)
+    // says nothing more: it is not kept as the cause, which the CLI would print below.
+    throw new TemplateError(msg.templateInvalid(`${file}${at}`, msg.templateSyntax(reason)), line === undefined ? { cause: error } : undefined);
   }
+}
+
+/** What Handlebars' parser knows about a syntax error, kept on the error by `parse`. */
+interface ParseHash {
+  /** The text of the token the parser could not take, and its name (e.g. "INVALID", "CLOSE", "EOF"). */
+  readonly text?: string;
+  readonly token?: string | number | null;
+  /** Where the parser stood: the last token it took (lines 1-based, columns 0-based). */
+  readonly loc?: Place;
+}
+type Place = { readonly first_line: number; readonly first_column: number };
+
+type SyntaxFailure = Error & { hash?: ParseHash; lexed?: Place; lineNumber?: number; column?: number };
+
+/**
+ * Handlebars' generated parser hands the place of a syntax error to
+ * `parseError(message, hash)` as `hash.loc`, and its default `parseError`
+ * throws an Error without it: the place survives only as an excerpt with a
+ * caret inside the message. Keep the hash on the error instead. The parser is
+ * one object shared by every Handlebars instance, so the hook is set only
+ * while this synchronous parse runs. The lexer reports unrecognized text
+ * through the same hook without a place: its position then is where the text
+ * starts.
+ */
+function parse(hbs: typeof HandlebarsNS, source: string): Program {
+  type Parser = { parseError?: (message: string, hash: ParseHash) => never; lexer?: { yylloc?: Place } };
+  const parser = (hbs as unknown as { Parser: Parser }).Parser;
+  const own = Object.getOwnPropertyDescriptor(parser, 'parseError');
+  parser.parseError = (message, hash) => {
+    throw Object.assign(new Error(message), { hash, lexed: hash?.loc ? undefined : parser.lexer?.yylloc });
+  };
+  try {
+    return hbs.parse(source);
+  } finally {
+    if (own) Object.defineProperty(parser, 'parseError', own);
+    else delete parser.parseError;
+  }
+}
+
+/** The place (1-based line and column) of a parse or compile error, and Handlebars' reason in a few words. */
+function syntaxError(error: SyntaxFailure): { line?: number; column?: number; reason: string } {
+  const first = error.message.split('\n')[0] ?? error.message;
+  const { hash, lexed } = error;
+  if (hash?.loc) {
+    const reason = hash.token === 'EOF' ? 'the template ends before an expression or block is closed' : `unexpected "${hash.text ?? ''}"`;
+    return { line: hash.loc.first_line, column: hash.loc.first_column + 1, reason: `Parse error: ${reason}` };
+  }
+  if (first.startsWith('Lexical error')) {
+    return { line: lexed?.first_line, column: lexed === undefined ? undefined : lexed.first_column + 1, reason: 'Lexical error: unrecognized text' };
+  }
+  // Handlebars' own exceptions (e.g. "if doesn't match each - 1:3") carry their place as properties.
+  if (typeof error.lineNumber === 'number') {
+    return { line: error.lineNumber, column: typeof error.column === 'number' ? error.column + 1 : undefined, reason: first.replace(/ - \d+:\d+$/, '') };
+  }
+  return { reason: first.replace(/[.\s]+$/, '') };
 }
 
 /** Helpers Handlebars itself provides. */

@@ -12,11 +12,12 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { LineCounter, parseDocument, isMap, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
+import { LineCounter, parseDocument, isMap, isNode, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
 import { DataError, type Problem } from '../errors.js';
 import { msg } from '../messages.js';
 import type { ResolvedConfig } from '../config.js';
 import { readCsv, unreadableCsv, type CsvFile, type CsvRow } from './csv.js';
+import { Id } from './schema.js';
 
 export interface YamlFile {
   /** Absolute path. */
@@ -28,8 +29,14 @@ export interface YamlFile {
   /** Parsed on first use; syntax problems go to the list the file was loaded with. */
   readonly doc: Document;
   readonly lines: LineCounter;
-  /** The parsed value, or undefined when the file has syntax errors. */
+  /** The parsed value, or undefined when the file has syntax errors or too many aliases. */
   readonly value: unknown;
+  /**
+   * False when the file could not be turned into a value (syntax errors, too
+   * many aliases): its problems are reported, and checking `value` against
+   * the schema would only add problems the file does not have.
+   */
+  readonly parsed: boolean;
 }
 
 export interface CityFile extends YamlFile {
@@ -82,9 +89,10 @@ export async function load(config: ResolvedConfig): Promise<Loaded> {
   const [, figures] = await Promise.all([
     Promise.all(
       cityIds.map(async (id, index) => {
-        // Only plain ids name files: anything else is reported by validation and never read.
-        // A city listed twice is read once (validation reports the duplicate).
-        if (typeof id !== 'string' || !/^[a-z0-9][a-z0-9_-]*$/.test(id) || cityIds.indexOf(id) !== index) return;
+        // Only valid ids name files, by the schema's own rule (which refuses `../x` and device names such as
+        // `con`): anything else is reported by validation and never looked up. A city listed twice is read
+        // once (validation reports the duplicate).
+        if (typeof id !== 'string' || !Id.safeParse(id).success || cityIds.indexOf(id) !== index) return;
         const yaml = path.join(config.dataDir, 'cities', `${id}.yaml`);
         const json = path.join(config.dataDir, 'cities', `${id}.json`);
         const [hasYaml, hasJson] = await Promise.all([present(yaml), present(json)]);
@@ -198,9 +206,8 @@ function unreadable(file: string, error: unknown): Problem {
 
 /** A YAML (or JSON) file, parsed on first use; `extra` is added as it is (spreading the result would parse it). */
 function yamlFile<T extends object = object>(file: string, shown: string, text: string, problems: Problem[], extra?: T): YamlFile & T {
-  let parsed: { doc: Document; lines: LineCounter; value: unknown } | undefined;
-  const syntax = file.endsWith('.json') ? msg.jsonSyntax : msg.yamlSyntax;
-  const get = () => (parsed ??= parseYaml(shown, text, problems, syntax));
+  let parsed: Parsed | undefined;
+  const get = () => (parsed ??= parseYaml(shown, text, problems, file.endsWith('.json') ? 'JSON' : 'YAML'));
   return {
     ...(extra as T),
     path: file,
@@ -215,34 +222,76 @@ function yamlFile<T extends object = object>(file: string, shown: string, text: 
     get value() {
       return get().value;
     },
+    get parsed() {
+      return get().parsed;
+    },
   };
 }
 
-/** JSON is YAML 1.2 (flow style), so one parser gives both formats positions and duplicate-key checks. */
-function parseYaml(shown: string, text: string, problems: Problem[], syntax: (reason: string) => string): { doc: Document; lines: LineCounter; value: unknown } {
+export interface Parsed {
+  readonly doc: Document;
+  readonly lines: LineCounter;
+  /** The file's value, or undefined when it has syntax errors or too many aliases. */
+  readonly value: unknown;
+  /** False when `value` could not be made (the problems say why). */
+  readonly parsed: boolean;
+}
+
+/**
+ * Parse a YAML or JSON file, keeping positions. JSON is YAML 1.2 (flow
+ * style), so one parser gives both formats positions and duplicate-key checks
+ * (JSON.parse keeps the last of two equal keys without a word). Problems go
+ * to `problems`: one per position, since a file cut short makes the parser
+ * report the same place several times.
+ */
+export function parseYaml(shown: string, text: string, problems: Problem[], format: 'YAML' | 'JSON'): Parsed {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const seen = new Set<number>();
   for (const error of doc.errors) {
-    const pos = lines.linePos(error.pos[0]);
-    problems.push({ file: shown, line: pos.line, column: pos.col, message: syntax(error.message.split('\n')[0] ?? error.message) });
+    const offset = error.pos[0];
+    if (seen.has(offset)) continue;
+    seen.add(offset);
+    const pos = lines.linePos(offset);
+    // A duplicate key leaves the document whole, so the key's field path is known.
+    const duplicate = error.code === 'DUPLICATE_KEY';
+    const field = duplicate ? fieldName(pathAt(doc.contents, offset)) || undefined : undefined;
+    const reason = error.message.split('\n')[0] ?? error.message;
+    const message = duplicate ? msg.duplicateKey(format) : format === 'JSON' ? msg.jsonSyntax(reason) : msg.yamlSyntax(reason);
+    problems.push({ file: shown, line: pos.line, column: pos.col, field, message });
   }
-  let value: unknown;
-  if (doc.errors.length === 0) {
-    try {
-      // Aliases are capped so a small file cannot expand into a huge one (a "billion laughs").
-      value = doc.toJS({ maxAliasCount: 100 });
-    } catch (error) {
-      problems.push({ file: shown, line: 1, column: 1, message: msg.yamlAliases((error as Error).message) });
+  if (doc.errors.length > 0) return { doc, lines, value: undefined, parsed: false };
+  try {
+    // Aliases are capped so a small file cannot expand into a huge one (a "billion laughs").
+    return { doc, lines, value: doc.toJS({ maxAliasCount: 100 }), parsed: true };
+  } catch (error) {
+    problems.push({ file: shown, line: 1, column: 1, message: msg.yamlAliases((error as Error).message) });
+    return { doc, lines, value: undefined, parsed: false };
+  }
+}
+
+/** The field path of the node at `offset`: the key standing there, or the deepest value holding it. */
+function pathAt(node: unknown, offset: number, at: PropertyKey[] = []): PropertyKey[] {
+  const holds = (n: unknown): n is Node => isNode(n) && n.range !== undefined && n.range !== null && n.range[0] <= offset && offset < n.range[2];
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      if (!isScalar(pair.key)) continue;
+      const key = String(pair.key.value);
+      if (holds(pair.key)) return [...at, key];
+      if (holds(pair.value)) return pathAt(pair.value, offset, [...at, key]);
     }
+  } else if (isSeq(node)) {
+    const index = node.items.findIndex(holds);
+    if (index !== -1) return pathAt(node.items[index], offset, [...at, index]);
   }
-  return { doc, lines, value };
+  return at;
 }
 
 /**
  * The position of a field path in a YAML file: the deepest node that exists
  * along the path (a missing field is reported where its parent stands).
  */
-export function locate(file: YamlFile, fieldPath: readonly PropertyKey[], atKey = false): { file: string; line?: number; column?: number } {
+export function locate(file: Pick<YamlFile, 'doc' | 'lines' | 'shown'>, fieldPath: readonly PropertyKey[], atKey = false): { file: string; line?: number; column?: number } {
   let node: unknown = file.doc.contents;
   let found: Node | undefined = file.doc.contents ?? undefined;
   for (const [i, key] of fieldPath.entries()) {

@@ -182,7 +182,9 @@ function checkQuotes(file: YamlFile, text: string, sourceName: string, at: (file
 }
 
 function check<T extends z.ZodType>(schema: T, file: YamlFile, problems: Problem[]): z.output<T> | undefined {
-  if (file.value === undefined && file.doc.errors.length > 0) return undefined; // syntax errors already reported
+  // A file that gave no value (syntax errors, too many aliases) has its problems reported already;
+  // checking the missing value would add a false one ("is required").
+  if (!file.parsed) return undefined;
   const result = schema.safeParse(file.value ?? null);
   if (result.success) return result.data;
   for (const issue of result.error.issues) {

@@ -1,11 +1,12 @@
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ChartError } from '../../src/errors.js';
 import { bundledFonts } from '../../src/fonts.js';
 import { msg } from '../../src/messages.js';
-import { loadChartSpecs, refuseUrls } from '../../src/pipeline/charts.js';
+import { checkSpec, FIELD_TYPES, loadChartSpecs, MARK_TYPES, refuseUrls } from '../../src/pipeline/charts.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const chartsDir = path.join(root, 'templates/charts');
@@ -105,9 +106,112 @@ describe('chart data comes inline only', () => {
     await expect(loadChartSpecs(dir, fonts)).rejects.toThrow(msg.chartUrl('remote.vl.json', 'data.url'));
   });
 
-  it('reports a spec that does not compile, naming the file', async () => {
+});
+
+describe('broken chart files: one ChartError naming the file, line, column and field, and what to do', () => {
+  /** The ChartError loading `dir` rejects with. */
+  async function chartError(dir: string): Promise<ChartError> {
+    const error = await loadChartSpecs(dir, fonts).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ChartError);
+    expect((error as ChartError).exitCode).toBe(2);
+    return error as ChartError;
+  }
+
+  /** `file:line:column` of the `nth` (0-based) occurrence of `needle` in `text`. */
+  const where = (file: string, text: string, needle: string, nth = 0) => {
+    let index = -1;
+    for (let i = 0; i <= nth; i++) index = text.indexOf(needle, index + 1);
+    expect(index, needle).not.toBe(-1);
+    const before = text.slice(0, index).split('\n');
+    return `${file}:${before.length}:${before.at(-1)!.length + 1}`;
+  };
+
+  /** A charts folder holding `file` with `text`. */
+  async function folderWith(file: string, text: string): Promise<string> {
     const dir = await tempDir();
-    await writeFile(path.join(dir, 'broken.vl.json'), '{ "mark": "bar", ');
-    await expect(loadChartSpecs(dir, fonts)).rejects.toThrow(/broken\.vl\.json/);
+    await writeFile(path.join(dir, file), text);
+    return dir;
+  }
+
+  const spec = (mark: string, type: string) =>
+    `{\n  "data": { "name": "table" },\n  "mark": ${mark},\n  "encoding": {\n    "x": { "field": "label", "type": "nominal" },\n    "y": { "field": "value", "type": ${type} }\n  }\n}\n`;
+
+  it('a spec cut short: line and column, not a character offset', async () => {
+    const dir = await folderWith('broken.vl.json', '{\n  "mark": "bar",\n  "encoding": { "x": { "fie');
+    const { message } = await chartError(dir);
+    expect(message).toMatch(new RegExp(`^${escape(path.join(dir, 'broken.vl.json'))}:3:\\d+: `));
+    const [prefix = '', suffix = ''] = msg.jsonSyntax('\u0000').split('\u0000');
+    const text = message.slice(message.indexOf(': ') + 2);
+    expect(text.startsWith(prefix) && text.endsWith(suffix)).toBe(true);
+    expect(message).not.toMatch(/position \d+/);
+  });
+
+  it('a key given twice, which JSON.parse would let pass: at the second key, with its field', async () => {
+    const text = spec('"bar"', '"quantitative"').replace('\n}\n', ',\n  "mark": "point"\n}\n');
+    const dir = await folderWith('twice.vl.json', text);
+    const { message } = await chartError(dir);
+    expect(message).toBe(`${where(path.join(dir, 'twice.vl.json'), text, '"mark"', 1)} mark: ${msg.duplicateKey('JSON')}`);
+  });
+
+  it('a key given twice in theme.json is found as well', async () => {
+    const text = '{\n  "background": "white",\n  "axis": { "labelFontSize": 10, "labelFontSize": 12 }\n}\n';
+    const dir = await folderWith('theme.json', text);
+    await writeFile(path.join(dir, 'bars.vl.json'), spec('"bar"', '"quantitative"'));
+    const { message } = await chartError(dir);
+    expect(message).toBe(`${where(path.join(dir, 'theme.json'), text, '"labelFontSize"', 1)} axis.labelFontSize: ${msg.duplicateKey('JSON')}`);
+  });
+
+  it('a misspelt field type: at its value, named by its JSON path, with the types Vega-Lite knows', async () => {
+    const text = spec('"bar"', '"quantitive"');
+    const dir = await folderWith('bars.vl.json', text);
+    const { message } = await chartError(dir);
+    expect(message).toBe(`${where(path.join(dir, 'bars.vl.json'), text, '"quantitive"')} encoding.y.type: ${msg.chartEnum('field type', 'quantitive', FIELD_TYPES)}`);
+    expect(message).not.toContain('undefined');
+  });
+
+  it('an unknown mark type, written as a string or as { "type": … }, also inside a layer', async () => {
+    const text = spec('"column"', '"quantitative"');
+    const plain = await folderWith('bars.vl.json', text);
+    expect((await chartError(plain)).message).toBe(`${where(path.join(plain, 'bars.vl.json'), text, '"column"')} mark: ${msg.chartEnum('mark type', 'column', MARK_TYPES)}`);
+    const layered = await folderWith('layers.vl.json', JSON.stringify({ data: { name: 'table' }, layer: [{ mark: 'bar' }, { mark: { type: 'txt' } }] }, null, 2));
+    expect((await chartError(layered)).message).toMatch(/layers\.vl\.json:\d+:\d+ layer\[1\]\.mark\.type: is "txt", which is not a Vega-Lite mark type: use one of arc, /);
+  });
+
+  it('checks field types in channel lists and conditions, and accepts every valid type and mark', () => {
+    const failures: string[] = [];
+    const fail = (fieldPath: PropertyKey[]) => void failures.push(fieldPath.join('.'));
+    checkSpec({ mark: 'bar', encoding: { tooltip: [{ field: 'a', type: 'nominal' }, { field: 'b', type: 'number' }], color: { condition: { param: 'p', field: 'c', type: 'nominl' }, value: 'grey' } } }, fail);
+    expect(failures).toEqual(['encoding.tooltip.1.type', 'encoding.color.condition.type']);
+    failures.length = 0;
+    for (const mark of MARK_TYPES) for (const type of FIELD_TYPES) checkSpec({ mark: { type: mark }, encoding: { x: { field: 'a', type } } }, fail);
+    checkSpec({ repeat: ['a'], spec: { hconcat: [{ mark: 'bar' }, { vconcat: [{ mark: 'point' }] }] } }, fail);
+    expect(failures).toEqual([]);
+  });
+
+  it('knows the same mark and field types as the JSON schema of the installed Vega-Lite', async () => {
+    const schemaFile = createRequire(import.meta.url).resolve('vega-lite/vega-lite-schema.json');
+    const { definitions } = JSON.parse(await readFile(schemaFile, 'utf8')) as { definitions: Record<string, { enum?: string[]; const?: string }> };
+    expect([...FIELD_TYPES].sort()).toEqual([...definitions.Type!.enum!].sort());
+    const composite = ['BoxPlot', 'ErrorBar', 'ErrorBand'].map((name) => definitions[name]!.const!);
+    expect([...MARK_TYPES].sort()).toEqual([...definitions.Mark!.enum!, ...composite].sort());
+  });
+
+  it('a file that holds no object: says so at line 1', async () => {
+    const dir = await folderWith('list.vl.json', '[]\n');
+    expect((await chartError(dir)).message).toBe(`${path.join(dir, 'list.vl.json')}:1:1: ${msg.chartNotObject}`);
+  });
+
+  it('any other compile error: the file, Vega-Lite\'s reason, and what to do', async () => {
+    const dir = await folderWith('nothing.vl.json', '{ "data": { "name": "table" } }\n');
+    const { message } = await chartError(dir);
+    expect(message.startsWith(`${path.join(dir, 'nothing.vl.json')}: the Vega-Lite spec does not compile: Invalid specification`)).toBe(true);
+    expect(message.endsWith('Correct the spec: https://vega.github.io/vega-lite/docs/ says what each property accepts.')).toBe(true);
   });
 });
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

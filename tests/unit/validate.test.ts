@@ -9,7 +9,7 @@
  * points at rather than hard-coding numbers.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -134,12 +134,11 @@ describe('validateDataset rejects invalid data with located problems', () => {
     );
   });
 
-  it('a duplicate YAML key: points at the second key', async () => {
+  it('a duplicate YAML key: points at the second key and names its field', async () => {
     const problems = await problemsOf('duplicate-key');
-    expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatchObject({ file: shown('duplicate-key', 'cities/alpha.yaml'), ...at('duplicate-key', 'cities/alpha.yaml', 'value: 121') });
-    expect(isMessageOf(problems[0]!.message, msg.yamlSyntax)).toBe(true);
-    expect(problems[0]!.message).toMatch(/unique/i);
+    expect(problems).toEqual([
+      { file: shown('duplicate-key', 'cities/alpha.yaml'), ...at('duplicate-key', 'cities/alpha.yaml', 'value: 121'), field: 'figures[0].value', message: msg.duplicateKey('YAML') },
+    ]);
   });
 
   it('a source quote not in the article: msg.sourceNotFound on the quote', async () => {
@@ -404,6 +403,81 @@ describe('fixed validation bugs', () => {
     const problems = await problemsOf('city-list-with-number');
     const missing = problems.find((p) => p.message === msg.cityFileMissing('beta', shown('city-list-with-number', 'cities/beta.yaml')));
     expect(missing).toMatchObject({ field: 'cities[2]', ...at('city-list-with-number', 'dataset.yaml', 'beta]') });
+  });
+
+  /** A copy of a fixture with `file` replaced by `text`; its problems, each shown relative to the copy. */
+  async function problemsWith(fixture: string, file: string, text: string): Promise<{ dir: string; problems: readonly Problem[] }> {
+    const dir = await tempDir();
+    await cp(path.join(root, FIXTURES, fixture), dir, { recursive: true });
+    await writeFile(path.join(dir, file), text);
+    const error = await validateDataset({ data: '.', cwd: dir }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(DataError);
+    return { dir, problems: (error as DataError).problems };
+  }
+
+  /** Line and column of the `nth` (0-based) occurrence of `needle` in `text`. */
+  function position(text: string, needle: string, nth = 0): { line: number; column: number } {
+    let index = -1;
+    for (let i = 0; i <= nth; i++) index = text.indexOf(needle, index + 1);
+    expect(index, needle).not.toBe(-1);
+    const before = text.slice(0, index).split('\n');
+    return { line: before.length, column: before.at(-1)!.length + 1 };
+  }
+
+  it('reports a YAML alias bomb once: no schema problem for the value its expansion never produced', async () => {
+    const levels = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
+    for (const [i, name] of [...'bcdefghi'].entries()) levels.push(`${name}: &${name} [${Array(10).fill(`*${'abcdefgh'[i]}`).join(',')}]`);
+    const { problems } = await problemsWith('wrong-type', 'cities/alpha.yaml', `${levels.join('\n')}\n`);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ file: path.join('cities', 'alpha.yaml'), line: 1, column: 1 });
+    expect(problems[0]!.field).toBeUndefined();
+    expect(isMessageOf(problems[0]!.message, msg.yamlAliases)).toBe(true);
+  });
+
+  it('names the field of a duplicate key wherever it stands: nested mappings, flow mappings, list items', async () => {
+    const text = [
+      'title: 測試資料集',
+      'lang: zh-Hant',
+      'period: 2013年',
+      'source:',
+      '  publication: 測試報',
+      '  file: source/article.txt',
+      '  publication: 另一報',
+      'cities: [alpha]',
+      'metrics:',
+      '  invention_patent_grants: { label: 發明專利授權量, label: 授權量 }',
+      'ranking: { metric: invention_patent_grants, title: 排名 }',
+      'title: 又一個標題',
+      '',
+    ].join('\n');
+    const { problems } = await problemsWith('wrong-type', 'dataset.yaml', text);
+    const file = 'dataset.yaml';
+    expect(problems.filter((p) => p.file === file)).toEqual([
+      { file, ...position(text, 'publication', 1), field: 'source.publication', message: msg.duplicateKey('YAML') },
+      { file, ...position(text, 'label', 1), field: 'metrics.invention_patent_grants.label', message: msg.duplicateKey('YAML') },
+      { file, ...position(text, 'title', 2), field: 'title', message: msg.duplicateKey('YAML') },
+    ]);
+    const city = ['id: alpha', 'charts:', '  - id: c', '    figures: [grants]', '    spec: bars', '    figures: [grants]', ''].join('\n');
+    const { problems: inList } = await problemsWith('wrong-type', 'cities/alpha.yaml', city);
+    expect(inList).toEqual([{ file: path.join('cities', 'alpha.yaml'), ...position(city, 'figures', 1), field: 'charts[0].figures', message: msg.duplicateKey('YAML') }]);
+  });
+
+  it.each(['con', 'nul', 'com1', 'lpt9'])('reports the device name "%s" as a city id once, and never looks for its file', async (id) => {
+    const text = readFileSync(path.join(root, FIXTURES, 'wrong-type', 'dataset.yaml'), 'utf8').replace('cities: [alpha]', `cities: [alpha, ${id}]`);
+    const dir = await tempDir();
+    await cp(path.join(root, FIXTURES, 'wrong-type'), dir, { recursive: true });
+    await writeFile(path.join(dir, 'dataset.yaml'), text);
+    // A file of that name is there: the refusal comes from the id, not from a missing file.
+    await writeFile(path.join(dir, 'cities', `${id}.yaml`), 'id: [not, a, city]\n');
+    const error = (await validateDataset({ data: '.', cwd: dir }).catch((e: unknown) => e)) as DataError;
+    expect(error).toBeInstanceOf(DataError);
+    expect(error.problems.filter((p) => p.file === 'dataset.yaml')).toEqual([
+      { file: 'dataset.yaml', ...position(text, `${id}]`), field: 'cities[1]', message: expect.stringContaining('is a name Windows reserves for a device') },
+    ]);
+    expect(error.problems.some((p) => p.file.includes(`${id}.yaml`) || p.message.includes(`${id}.yaml`))).toBe(false);
   });
 
   it('still checks a city file when dataset.yaml fails its schema', async () => {
