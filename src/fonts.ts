@@ -1,11 +1,16 @@
 /**
  * The bundled typefaces. Documents never depend on fonts installed on the
- * machine: Noto Sans TC and Noto Sans SC ship as npm packages (@fontsource),
- * with Noto Emoji after them for pictographs,
- * split by Google Fonts into unicode-range subsets. Each covers its own
- * script's characters only (Noto Sans TC lacks 区, 识, 权 …), so a document
- * uses both, in the order its language prefers: its own script first, the
- * other for what the first lacks.
+ * machine: every family ships as an npm package whose stylesheet lists its
+ * files, each a unicode-range subset:
+ *
+ * - Noto Sans TC and Noto Sans SC (@fontsource). Each covers its own script's
+ *   characters only (Noto Sans TC lacks 区, 识, 权 …), so a document uses both,
+ *   in the order its language prefers: its own script first, the other for
+ *   what the first lacks.
+ * - Hanazono Mincho (hanamin), only its subsets in Plane 2: the rare ideographs
+ *   of CJK Extensions B–F (𠮷, 𡘙, 𪚥 …) that neither Noto font has. Every
+ *   character of the Basic Multilingual Plane keeps its Noto glyph.
+ * - Noto Emoji (@fontsource) for pictographs.
  *
  * A document's CSS declares only the subsets its text needs, the print stage
  * serves those files from memory, and charts measure their labels with the
@@ -16,18 +21,54 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type * as Fontkit from 'fontkit';
 
+type Range = readonly [number, number];
+
+interface Family {
+  /** The name documents use for it in CSS (`font-family`). */
+  readonly family: string;
+  readonly pkg: string;
+  /** Stylesheets inside the package with one @font-face per subset: its file, weight and unicode-range. */
+  readonly stylesheets: readonly string[];
+  /** Which of the package's subsets to use, by their code point ranges (default: all). */
+  readonly keep?: (ranges: readonly Range[]) => boolean;
+  /**
+   * A family with one weight declares it for every weight documents use, so bold text takes the
+   * regular glyphs as they are. Left to embolden them itself, Chromium would draw them as outlines
+   * (a Type 3 font in the PDF) instead of embedding the font.
+   */
+  readonly anyWeight?: boolean;
+}
+
+/** Supplementary Ideographic Plane: CJK Extensions B–F and the compatibility ideographs supplement. */
+const PLANE_2: Range = [0x20000, 0x2ffff];
+
 const FAMILIES = {
-  tc: { family: 'Noto Sans TC', pkg: '@fontsource/noto-sans-tc' },
-  sc: { family: 'Noto Sans SC', pkg: '@fontsource/noto-sans-sc' },
+  tc: { family: 'Noto Sans TC', pkg: '@fontsource/noto-sans-tc', stylesheets: ['400.css', '700.css'] },
+  sc: { family: 'Noto Sans SC', pkg: '@fontsource/noto-sans-sc', stylesheets: ['400.css', '700.css'] },
+  // HanaMinA and HanaMinB, split into subsets of about 1024 code points. Only the subsets wholly in Plane 2
+  // (HanaMinB's Extensions B–F, HanaMinA's compatibility ideographs supplement): a Mincho glyph among Noto
+  // Sans ones is acceptable for a character no other font has, not for common ones. Regular weight only,
+  // in bold text too. The stylesheet's local() sources are not used: only these files are.
+  rare: {
+    family: 'Hanazono Mincho',
+    pkg: 'hanamin',
+    stylesheets: ['HanaMin.css'],
+    keep: (ranges) => ranges.every(([a, b]) => a >= PLANE_2[0] && b <= PLANE_2[1]),
+    anyWeight: true,
+  },
   // Monochrome outlines (not colour bitmaps), so emoji embed in the PDF like text.
-  emoji: { family: 'Noto Emoji', pkg: '@fontsource/noto-emoji' },
-} as const;
+  emoji: { family: 'Noto Emoji', pkg: '@fontsource/noto-emoji', stylesheets: ['400.css'], anyWeight: true },
+} as const satisfies Record<string, Family>;
+
+/** The weights documents are set in. A family without one gets its nearest weight, as in CSS font matching. */
 const WEIGHTS = [400, 700] as const;
 
 export interface FontFace {
   readonly family: string;
   readonly weight: number;
-  /** File name inside the package's files/ folder; also its URL path below /fonts/. */
+  /** The font-weight it is declared with: its weight, or the range of weights it serves. */
+  readonly cssWeight: string;
+  /** File name, unique across the bundled packages; also its URL path below /fonts/. */
   readonly file: string;
   readonly absPath: string;
   /** Inclusive code point ranges. */
@@ -57,7 +98,7 @@ let allFaces: Map<string, FontFace[]> | undefined;
 
 /** The bundled fonts ordered for a language: Simplified Chinese prefers SC, everything else TC. */
 export function bundledFonts(lang = 'zh-Hant'): FontSet {
-  const order = /^zh-(hans|cn|sg|my)\b|^zh$/i.test(lang) ? (['sc', 'tc', 'emoji'] as const) : (['tc', 'sc', 'emoji'] as const);
+  const order = /^zh-(hans|cn|sg|my)\b|^zh$/i.test(lang) ? (['sc', 'tc', 'rare', 'emoji'] as const) : (['tc', 'sc', 'rare', 'emoji'] as const);
   const key = order.join(',');
   let set = cache.get(key);
   if (!set) {
@@ -70,38 +111,67 @@ export function bundledFonts(lang = 'zh-Hant'): FontSet {
 function faces(): Map<string, FontFace[]> {
   if (allFaces) return allFaces;
   const require = createRequire(import.meta.url);
+  const byFile = new Map<string, string>();
   allFaces = new Map();
-  for (const { family, pkg } of Object.values(FAMILIES)) {
+  for (const spec of Object.values(FAMILIES) as Family[]) {
     const list: FontFace[] = [];
-    for (const weight of WEIGHTS) {
-      const cssPath = require.resolve(`${pkg}/${weight}.css`);
+    for (const stylesheet of spec.stylesheets) {
+      const cssPath = require.resolve(`${spec.pkg}/${stylesheet}`);
       const css = readFileSync(cssPath, 'utf8');
       for (const block of css.matchAll(/@font-face\s*{([^}]*)}/g)) {
         const body = block[1] ?? '';
-        const file = /url\(\.\/files\/([^)]+\.woff2)\)/.exec(body)?.[1];
+        const url = /url\(\s*['"]?([^'")\s]+\.woff2)['"]?\s*\)/.exec(body)?.[1];
         const range = /unicode-range:\s*([^;]+);/.exec(body)?.[1];
-        if (!file || !range) continue;
-        list.push({ family, weight, file, absPath: path.join(path.dirname(cssPath), 'files', file), ranges: parseUnicodeRange(range), unicodeRange: range.trim() });
+        if (!url || !range) continue;
+        const ranges = parseUnicodeRange(range);
+        if (spec.keep && !spec.keep(ranges)) continue;
+        const file = path.posix.basename(url);
+        const absPath = path.join(path.dirname(cssPath), url);
+        // Files are served and copied by name alone: two packages must not both have one.
+        const other = byFile.get(file);
+        if (other !== undefined && other !== absPath) throw new Error(`Two bundled font files are named ${file}: ${other} and ${absPath}.`);
+        byFile.set(file, absPath);
+        const weight = Number(/font-weight:\s*(\d+)/.exec(body)?.[1] ?? 400);
+        const cssWeight = spec.anyWeight ? `${WEIGHTS[0]} ${WEIGHTS[WEIGHTS.length - 1]}` : String(weight);
+        list.push({ family: spec.family, weight, cssWeight, file, absPath, ranges, unicodeRange: range.replace(/\s+/g, ' ').trim() });
       }
     }
-    allFaces.set(family, list);
+    allFaces.set(spec.family, list);
   }
   return allFaces;
+}
+
+/**
+ * The weight CSS font matching takes from a family's `available` weights for
+ * `wanted` (for the weights documents use: above 500 the next heavier, else
+ * the next lighter, first). Chromium then emboldens a lighter face itself.
+ */
+function matchWeight(available: readonly number[], wanted: number): number | undefined {
+  if (available.includes(wanted)) return wanted;
+  const heavier = available.filter((w) => w > wanted).sort((a, b) => a - b);
+  const lighter = available.filter((w) => w < wanted).sort((a, b) => b - a);
+  return (wanted > 500 ? [...heavier, ...lighter] : [...lighter, ...heavier])[0];
 }
 
 function fontSet(families: readonly string[]): FontSet {
   const byFamily = faces();
   const ordered = families.map((f) => byFamily.get(f) ?? []);
+  const weightsOf = ordered.map((list) => [...new Set(list.map((f) => f.weight))]);
 
-  /** The first face, in family order, whose ranges hold the code point (memoised: documents repeat their characters). */
+  /**
+   * The face Chromium draws the code point with: in family order, the first
+   * family whose faces of the matched weight cover it (memoised: documents
+   * repeat their characters).
+   */
   const lookup = new Map<number, FontFace | null>();
   const faceOf = (cp: number, weight: number): FontFace | undefined => {
     const key = cp * 1000 + weight;
     let face = lookup.get(key);
     if (face === undefined) {
       face = null;
-      for (const list of ordered) {
-        const found = list.find((f) => f.weight === weight && f.ranges.some(([a, b]) => cp >= a && cp <= b));
+      for (const [i, list] of ordered.entries()) {
+        const w = matchWeight(weightsOf[i] ?? [], weight);
+        const found = list.find((f) => f.weight === w && f.ranges.some(([a, b]) => cp >= a && cp <= b) && hasGlyph(f, cp));
         if (found) {
           face = found;
           break;
@@ -113,8 +183,25 @@ function fontSet(families: readonly string[]): FontSet {
   };
 
   const fonts = new Map<string, Fontkit.Font>();
-  // fontkit loads the first time a width is measured (charts), not when citybrief starts.
+  // fontkit loads the first time a font file is opened (chart labels, symbols), not when citybrief starts.
   let fontkit: typeof Fontkit | undefined;
+  const open = (face: FontFace): Fontkit.Font => {
+    let font = fonts.get(face.absPath);
+    if (!font) {
+      fontkit ??= createRequire(import.meta.url)('fontkit') as typeof Fontkit;
+      font = fontkit.create(readFileSync(face.absPath)) as Fontkit.Font;
+      fonts.set(face.absPath, font);
+    }
+    return font;
+  };
+  /**
+   * Whether the face's file really has the character. A subset's unicode-range
+   * is not always a promise: Noto Sans TC's subsets declare ranges over emoji
+   * they have no glyph for, and Hanazono's cover whole blocks. Trusted as
+   * declared, such a face would be chosen, Chromium would find no glyph in it
+   * and print a box, since the face that has it was never declared.
+   */
+  const hasGlyph = (face: FontFace, cp: number): boolean => open(face).hasGlyphForCodePoint(cp);
   const advance = new Map<string, number>();
   const emWidth = (cp: number, weight: number): number => {
     const key = `${weight}:${cp}`;
@@ -122,12 +209,7 @@ function fontSet(families: readonly string[]): FontSet {
     if (em === undefined) {
       const face = faceOf(cp, weight);
       if (face) {
-        let font = fonts.get(face.absPath);
-        if (!font) {
-          fontkit ??= createRequire(import.meta.url)('fontkit') as typeof Fontkit;
-          font = fontkit.create(readFileSync(face.absPath)) as Fontkit.Font;
-          fonts.set(face.absPath, font);
-        }
+        const font = open(face);
         em = font.glyphForCodePoint(cp).advanceWidth / font.unitsPerEm;
       } else {
         // Not in the fonts: assume a full-width glyph for wide scripts, else half.
@@ -161,7 +243,7 @@ function fontSet(families: readonly string[]): FontSet {
     },
     css(list, urlBase) {
       return list
-        .map((f) => `@font-face{font-family:'${f.family}';font-style:normal;font-display:block;font-weight:${f.weight};src:url(${urlBase}${f.file}) format('woff2');unicode-range:${f.unicodeRange};}`)
+        .map((f) => `@font-face{font-family:'${f.family}';font-style:normal;font-display:block;font-weight:${f.cssWeight};src:url(${urlBase}${f.file}) format('woff2');unicode-range:${f.unicodeRange};}`)
         .join('\n');
     },
     measure(text, size, weight = 400) {
@@ -176,7 +258,7 @@ function fontSet(families: readonly string[]): FontSet {
 /** Names and versions of the font packages: part of every output's inputs. */
 export function fontPackagesDigest(): string {
   const require = createRequire(import.meta.url);
-  return Object.values(FAMILIES)
+  return (Object.values(FAMILIES) as Family[])
     .map(({ pkg }) => `${pkg}@${(JSON.parse(readFileSync(require.resolve(`${pkg}/package.json`), 'utf8')) as { version: string }).version}`)
     .join(' ');
 }
