@@ -93,7 +93,7 @@ export async function openPrinter(config: ResolvedConfig): Promise<Printer> {
           const held = (slot.state.get('faces') as Set<string> | undefined) ?? new Set<string>();
           const faces = doc.fonts.map((f) => {
             const url = `/fonts/${f.file}`;
-            return held.has(url) ? { url } : { url, family: f.family, weight: String(f.weight), unicodeRange: f.unicodeRange };
+            return held.has(url) ? { url } : { url, family: f.family, weight: f.cssWeight, unicodeRange: f.unicodeRange };
           });
           const overflows = await slot.page.evaluate(swapIn, { html: doc.html, url: `/${doc.path}`, faces });
           for (const f of faces) held.add(f.url);
@@ -171,8 +171,14 @@ async function swapIn(args: { html: string; url: string; faces: { url: string; f
     document.fonts.add(face);
     return face;
   });
-  history.replaceState(null, '', args.url);
   const next = new DOMParser().parseFromString(args.html, 'text/html');
+  // Relative links resolve against the document's own address. A <base> says so without a
+  // navigation (which would notify DevTools and update history on every document).
+  if (!next.querySelector('base[href]')) {
+    const base = next.createElement('base');
+    base.href = new URL(args.url, location.href).href;
+    next.head.prepend(base);
+  }
   const copyAttributes = (from: Element, to: Element) => {
     for (const a of [...to.attributes]) to.removeAttribute(a.name);
     for (const a of [...from.attributes]) to.setAttribute(a.name, a.value);
