@@ -41,6 +41,11 @@ export interface PoolOptions {
 }
 
 export interface PagePool extends AsyncDisposable {
+  /**
+   * Launch the browser and open every page now, so it happens while the
+   * caller prepares its first work. Rejects (BrowserError) if no browser starts.
+   */
+  warm(): Promise<void>;
   /** Run `fn` with a page; retried once on a fresh browser if the browser died under it. */
   run<T>(label: string, fn: (slot: Slot) => Promise<T>): Promise<T>;
   /** Requests that were refused, by URL. */
@@ -193,6 +198,14 @@ export function createPagePool(options: PoolOptions): PagePool {
   };
 
   return {
+    async warm() {
+      await ensureBrowser();
+      // A page that fails to open (the browser died meanwhile) is left to `run`, which relaunches.
+      const missing = Math.max(0, options.size - busy - idle.length);
+      for (const opened of await Promise.allSettled(Array.from({ length: missing }, newSlot))) {
+        if (opened.status === 'fulfilled') idle.push(opened.value);
+      }
+    },
     async run(label, fn) {
       if (closed) throw new PrintError(msg.printerClosed);
       try {

@@ -141,23 +141,30 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
 
   // Heavy modules (Vega, Handlebars, Puppeteer) load only when there is something to build.
   const [{ loadChartSpecs }, { loadTemplates }, { openPrinter }] = await Promise.all([import('./charts.js'), import('./html.js'), import('./print.js')]);
-  const fonts = bundledFonts(valid.dataset.lang);
-  const charts = await timed('charts', () => loadChartSpecs(path.join(config.templatesDir, 'charts'), fonts));
-  for (const message of charts.warnings) config.onProgress({ type: 'warning', message });
-  const templates = await timed('html', () => loadTemplates(config.templatesDir, fonts, config.kinds));
-  const documents = documentMaker(config, valid, charts, templates, fonts, timed);
-
-  // A template that fails fails for the first document of its kind: find out before writing anything.
-  const first = new Map<Kind, Prepared>();
-  for (const job of planned.todo) if (!first.has(job.kind)) first.set(job.kind, await documents.prepare(job));
-
-  stage('print');
   let manifest = previous;
   const printer = await openPrinter(config);
   const stopped = () => config.signal?.aborted === true;
   const onAbort = () => void printer.close();
   config.signal?.addEventListener('abort', onAbort, { once: true });
   try {
+    // Chromium starts on the other core while charts and templates load and the first documents render.
+    const warming = printer.warm();
+    warming.catch(() => {}); // awaited below; a template error may end the build first
+    const fonts = bundledFonts(valid.dataset.lang);
+    const charts = await timed('charts', () => loadChartSpecs(path.join(config.templatesDir, 'charts'), fonts));
+    for (const message of charts.warnings) config.onProgress({ type: 'warning', message });
+    const templates = await timed('html', () => loadTemplates(config.templatesDir, fonts, config.kinds));
+    const documents = documentMaker(config, valid, charts, templates, fonts, timed);
+
+    // A template that fails fails for the first document of its kind: find out before writing anything.
+    const first = new Map<Kind, Prepared>();
+    for (const job of planned.todo) if (!first.has(job.kind)) first.set(job.kind, await documents.prepare(job));
+
+    // No browser at all is one error for the build, not one per document; nothing is written.
+    await warming.catch((error: unknown) => {
+      if (!stopped()) throw error;
+    });
+    stage('print');
     const copied = new Set<string>();
     const queue = [...planned.todo];
     let done = 0;

@@ -37,6 +37,8 @@ export interface Printed {
 }
 
 export interface Printer extends AsyncDisposable {
+  /** Start the browser and its pages ahead of the first document; rejects if no browser starts. */
+  warm(): Promise<void>;
   print(doc: PrintDocument): Promise<Printed>;
   /** How many documents it prints at once. */
   readonly size: number;
@@ -84,6 +86,7 @@ export async function openPrinter(config: ResolvedConfig): Promise<Printer> {
   });
 
   return {
+    warm: () => pool.warm(),
     async print(doc) {
       for (const face of doc.fonts) fontFiles.set(`/fonts/${face.file}`, face);
       try {

@@ -17,6 +17,7 @@ import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build, BuildFailedError, type BuildOptions, type BuildResult, type Manifest, type ManifestEntry, type ProgressEvent } from '../../src/index.js';
 import { BuildAbortedError } from '../../src/pipeline/build.js';
+import { BrowserError } from '../../src/errors.js';
 import { labelsFor, msg } from '../../src/messages.js';
 import { readPdf, squash } from '../helpers/pdf.js';
 // @ts-ignore -- plain JavaScript without type declarations
@@ -367,6 +368,20 @@ describe('a browser that dies mid-build', () => {
     expect(result.restarts).toBeGreaterThanOrEqual(1);
     expect(sorted(result.manifest.outputs.map((o) => o.path))).toEqual(sorted(ids.flatMap(briefing)));
     await expectManifestTrue(out);
+  });
+});
+
+describe('no browser at all', () => {
+  it('is one error for the build, before anything is printed or written; no document is tried', async () => {
+    const { data } = await dataset('no-browser', 3);
+    const out = await tempDir('no-browser-out');
+    const events: ProgressEvent[] = [];
+    const error = await build({ cwd: root, data, out, env: { CITYBRIEF_CHROME: path.join(out, 'no-such-chrome') }, onProgress: (e) => events.push(e) }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BrowserError);
+    expect((error as BrowserError).exitCode).toBe(1);
+    expect((error as Error).message).toContain('no-such-chrome');
+    expect(events.filter((e) => e.type === 'failed' || e.type === 'output')).toEqual([]);
+    expect(await readdir(out)).toEqual([]);
   });
 });
 
