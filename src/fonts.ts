@@ -220,9 +220,29 @@ function fontSet(families: readonly string[]): FontSet {
     return em;
   };
 
-  const codePoints = (text: string) => {
-    const cps = new Set<number>();
-    for (const ch of text) cps.add(ch.codePointAt(0)!);
+  // The distinct code points of a text, in order of first appearance. A document is tens of
+  // thousands of characters of few distinct ones: a stamp per code point (the number of the scan
+  // that last saw it) finds them without building a set.
+  let seen: Uint32Array | undefined;
+  let scans = 0;
+  const codePoints = (text: string): number[] => {
+    seen ??= new Uint32Array(0x110000);
+    const stamp = ++scans;
+    const cps: number[] = [];
+    for (let i = 0; i < text.length; i++) {
+      let cp = text.charCodeAt(i);
+      if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < text.length) {
+        const low = text.charCodeAt(i + 1);
+        if (low >= 0xdc00 && low <= 0xdfff) {
+          cp = (cp - 0xd800) * 0x400 + (low - 0xdc00) + 0x10000;
+          i++;
+        }
+      }
+      if (seen[cp] !== stamp) {
+        seen[cp] = stamp;
+        cps.push(cp);
+      }
+    }
     return cps;
   };
 
