@@ -4,8 +4,10 @@
  * whose inputs changed are redone; changes during a build start one more
  * build after it, never a second one alongside.
  */
-import { watch as watchFiles, type FSWatcher } from 'node:fs';
-import { resolveConfig, type BuildOptions } from './config.js';
+import { readFileSync, watch as watchFiles, type FSWatcher } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { resolveConfig, type BuildOptions, type ResolvedConfig } from './config.js';
 import { serialRunner, type RunReport } from './runner.js';
 
 export interface Watcher {
@@ -27,15 +29,45 @@ export function watch(options: BuildOptions, onReport: (report: RunReport) => vo
     timer = setTimeout(() => runner.request(true), SETTLE_MS);
   };
   const watchers: FSWatcher[] = [config.dataDir, config.templatesDir].map((dir) =>
-    watchFiles(dir, { recursive: true }, (_event, name) => changed(name ? `${dir}/${name}` : dir)),
+    watchFiles(dir, { recursive: true }, (_event, name) => {
+      changed(name ? `${dir}/${name}` : dir);
+      if (name && path.resolve(dir, name) === config.dataFile) watchOutside();
+    }),
   );
+  // dataset.yaml may name files outside the data folder (the source text, a figures CSV): watch
+  // those too, and again whenever dataset.yaml changes.
+  let outside: FSWatcher[] = [];
+  const watchOutside = () => {
+    for (const w of outside) w.close();
+    outside = externalFiles(config).map((file) =>
+      watchFiles(path.dirname(file), (_event, name) => {
+        if (name === path.basename(file)) changed(file);
+      }),
+    );
+  };
+  watchOutside();
   runner.request(true);
   return {
     idle: () => runner.idle(),
     async close() {
       clearTimeout(timer);
-      for (const w of watchers) w.close();
+      for (const w of [...watchers, ...outside]) w.close();
       await runner.stop();
     },
   };
+}
+
+/** Files dataset.yaml names that lie outside the data and templates folders (none if it cannot be read). */
+function externalFiles(config: ResolvedConfig): string[] {
+  let dataset: { figures?: unknown; source?: { file?: unknown } } | undefined;
+  try {
+    dataset = parse(readFileSync(config.dataFile, 'utf8')) as typeof dataset;
+  } catch {
+    return []; // the build reports what is wrong with it
+  }
+  const inside = (file: string, dir: string) => !path.relative(dir, file).startsWith('..');
+  return [dataset?.figures, dataset?.source?.file]
+    .filter((f): f is string => typeof f === 'string')
+    .map((f) => path.resolve(config.dataDir, f))
+    .filter((f) => !inside(f, config.dataDir) && !inside(f, config.templatesDir));
 }

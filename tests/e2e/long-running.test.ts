@@ -2,7 +2,7 @@
  * The long-running commands: watch rebuilds what a change affects, schedule
  * builds on a cron schedule and never overlaps two builds.
  */
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,6 +57,40 @@ describe('watch', () => {
       expect(second.result!.outputs.map((o) => o.path).sort()).toEqual(['xian/briefing.html', 'xian/briefing.pdf']);
       expect(second.result!.unchanged).toBe(9);
       expect(await readFile(path.join(out, 'xian', 'briefing.html'), 'utf8')).toContain('(修訂)');
+    } finally {
+      await watcher.close();
+    }
+  });
+});
+
+describe('watch, with a figures CSV outside the data folder', () => {
+  it('rebuilds the city whose row changed', async () => {
+    // The spreadsheet lives beside the data folder, as an export an analyst updates in place.
+    const base = path.join(work, 'csv-outside');
+    await cp(path.join(root, 'tests/fixtures/csv/valid'), path.join(base, 'data'), { recursive: true });
+    await mkdir(path.join(base, 'sheets'));
+    await rename(path.join(base, 'data', 'figures.csv'), path.join(base, 'sheets', 'figures.csv'));
+    const datasetFile = path.join(base, 'data', 'dataset.yaml');
+    await writeFile(datasetFile, (await readFile(datasetFile, 'utf8')).replace('figures: figures.csv', 'figures: ../sheets/figures.csv'));
+
+    const seen = reports();
+    const out = path.join(base, 'out');
+    const watcher = watch({ cwd: root, data: path.join(base, 'data'), out, kinds: ['briefing'] }, (r) => seen.push(r));
+    try {
+      const first = await seen.nth(1);
+      expect(first.error).toBeUndefined();
+      expect(first.result!.outputs.filter((o) => o.format === 'pdf')).toHaveLength(2);
+
+      const csv = path.join(base, 'sheets', 'figures.csv');
+      const text = await readFile(csv, 'utf8');
+      // A label, not the ranking's metric: only this city's documents show it.
+      const edited = text.replace(/^alpha,applications,patent_applications,3500,件,,/m, 'alpha,applications,patent_applications,3500,件,專利申請總量,');
+      expect(edited).not.toBe(text);
+      await writeFile(csv, edited);
+      const second = await seen.nth(2);
+      expect(second.error).toBeUndefined();
+      expect(second.result!.outputs.map((o) => o.path).sort()).toEqual(['alpha/briefing.html', 'alpha/briefing.pdf']);
+      expect(await readFile(path.join(out, 'alpha', 'briefing.html'), 'utf8')).toContain('專利申請總量');
     } finally {
       await watcher.close();
     }
