@@ -202,9 +202,9 @@ function fontSet(families: readonly string[]): FontSet {
    * and print a box, since the face that has it was never declared.
    */
   const hasGlyph = (face: FontFace, cp: number): boolean => open(face).hasGlyphForCodePoint(cp);
-  const advance = new Map<string, number>();
+  const advance = new Map<number, number>();
   const emWidth = (cp: number, weight: number): number => {
-    const key = `${weight}:${cp}`;
+    const key = cp * 1000 + weight;
     let em = advance.get(key);
     if (em === undefined) {
       const face = faceOf(cp, weight);

@@ -98,7 +98,7 @@ export async function openPrinter(config: ResolvedConfig): Promise<Printer> {
             const url = `/fonts/${f.file}`;
             return held.has(url) ? { url } : { url, family: f.family, weight: f.cssWeight, unicodeRange: f.unicodeRange };
           });
-          const overflows = await slot.page.evaluate(swapIn, { html: doc.html, url: `/${doc.path}`, faces });
+          const overflows = await swap(slot, { html: doc.html, url: `/${doc.path}`, faces });
           for (const f of faces) held.add(f.url);
           slot.state.set('faces', held);
           return { pdf: await printToPdf(slot), overflows };
@@ -118,6 +118,34 @@ export async function openPrinter(config: ResolvedConfig): Promise<Printer> {
   };
 }
 
+/** The page's own DevTools session: the two calls per document go straight to it. */
+async function sessionOf(slot: Slot): Promise<CDPSession> {
+  let session = slot.state.get('session') as CDPSession | undefined;
+  if (!session) {
+    session = await slot.page.createCDPSession();
+    slot.state.set('session', session);
+  }
+  return session;
+}
+
+/** swapIn's source, evaluated in the page with each document's arguments. */
+const SWAP_IN = `(${swapIn.toString()})`;
+
+/**
+ * Swap a document in: one Runtime.evaluate, without what Puppeteer's page.evaluate() adds on
+ * every call (a stack trace for the source URL, its own argument serialisation).
+ */
+async function swap(slot: Slot, args: Parameters<typeof swapIn>[0]): Promise<string[]> {
+  const session = await sessionOf(slot);
+  const { result, exceptionDetails } = await session.send('Runtime.evaluate', {
+    expression: `${SWAP_IN}(${JSON.stringify(args)})`,
+    awaitPromise: true,
+    returnByValue: true,
+  });
+  if (exceptionDetails) throw new Error(exceptionDetails.exception?.description ?? exceptionDetails.text);
+  return result.value as string[];
+}
+
 /**
  * Print the page as it stands. Fonts are loaded by now (swapIn waits for them), so this is one
  * DevTools call that returns the whole PDF, rather than Puppeteer's page.pdf(), which first asks
@@ -125,11 +153,7 @@ export async function openPrinter(config: ResolvedConfig): Promise<Printer> {
  * A4 applies only where the document sets no @page size.
  */
 async function printToPdf(slot: Slot): Promise<Uint8Array> {
-  let session = slot.state.get('session') as CDPSession | undefined;
-  if (!session) {
-    session = await slot.page.createCDPSession();
-    slot.state.set('session', session);
-  }
+  const session = await sessionOf(slot);
   const { data } = await session.send('Page.printToPDF', {
     printBackground: true,
     preferCSSPageSize: true,
