@@ -36,7 +36,7 @@ import { load, type Loaded } from './load.js';
 import { knownCities, plan, readState, writeState, type Job, type State } from './plan.js';
 import type { Printer } from './print.js';
 import { validate, type Valid } from './validate.js';
-import { readManifest, writeAtomic, writeManifest, writeOutput, type Manifest, type ManifestEntry } from './write.js';
+import { MANIFEST, readManifest, writeAtomic, writeManifest, writeOutput, type Manifest, type ManifestEntry } from './write.js';
 
 export const STAGES = ['load', 'validate', 'plan', 'context', 'charts', 'html', 'print', 'finish', 'write'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -95,9 +95,38 @@ async function checkedData(config: ResolvedConfig, loaded: Loaded, known: Readon
   return validate(loaded, { chartSpecs: await listChartSpecs(chartsDir), chartsDir: path.relative(config.cwd, chartsDir) || chartsDir, known });
 }
 
+/** A printer being started, and its warm-up (the browser and its pages). */
+interface Starting {
+  readonly printer: Printer;
+  readonly warming: Promise<void>;
+}
+
+async function startPrinter(config: ResolvedConfig): Promise<Starting> {
+  const { openPrinter } = await import('./print.js');
+  const printer = await openPrinter(config);
+  const warming = printer.warm();
+  warming.catch(() => {}); // awaited before the first document; the build may end before that
+  return { printer, warming };
+}
+
 export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   const started = performance.now();
   const config = resolveConfig(options);
+  // A first build into this folder will print everything: start Chromium now, on the other core,
+  // while the data is read and checked. Later builds start it once the plan says there is work.
+  const early = (await stat(path.join(config.outDir, MANIFEST)).then(() => false, () => true)) ? startPrinter(config) : undefined;
+  let adopted = false;
+  try {
+    return await buildWith(config, started, () => {
+      adopted = true;
+      return early ?? startPrinter(config);
+    });
+  } finally {
+    if (early && !adopted) await (await early.catch(() => undefined))?.printer.close();
+  }
+}
+
+async function buildWith(config: ResolvedConfig, started: number, printerFor: () => Promise<Starting>): Promise<BuildResult> {
   const timings = Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<Stage, number>;
   const timed = async <T>(stage: Stage, work: () => Promise<T> | T): Promise<T> => {
     const t = performance.now();
@@ -140,16 +169,16 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   }
 
   // Heavy modules (Vega, Handlebars, Puppeteer) load only when there is something to build.
-  const [{ loadChartSpecs }, { loadTemplates }, { openPrinter }] = await Promise.all([import('./charts.js'), import('./html.js'), import('./print.js')]);
+  const [{ loadChartSpecs }, { loadTemplates }] = await Promise.all([import('./charts.js'), import('./html.js')]);
   let manifest = previous;
-  const printer = await openPrinter(config);
+  // Chromium starts (if it has not yet) on the other core while charts and templates load and the
+  // first documents render.
+  const { printer, warming } = await printerFor();
   const stopped = () => config.signal?.aborted === true;
   const onAbort = () => void printer.close();
   config.signal?.addEventListener('abort', onAbort, { once: true });
+  if (stopped()) void printer.close();
   try {
-    // Chromium starts on the other core while charts and templates load and the first documents render.
-    const warming = printer.warm();
-    warming.catch(() => {}); // awaited below; a template error may end the build first
     const fonts = bundledFonts(valid.dataset.lang);
     const charts = await timed('charts', () => loadChartSpecs(path.join(config.templatesDir, 'charts'), fonts));
     for (const message of charts.warnings) config.onProgress({ type: 'warning', message });

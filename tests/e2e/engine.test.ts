@@ -17,7 +17,7 @@ import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build, BuildFailedError, type BuildOptions, type BuildResult, type Manifest, type ManifestEntry, type ProgressEvent } from '../../src/index.js';
 import { BuildAbortedError } from '../../src/pipeline/build.js';
-import { BrowserError } from '../../src/errors.js';
+import { BrowserError, DataError } from '../../src/errors.js';
 import { labelsFor, msg } from '../../src/messages.js';
 import { readPdf, squash } from '../helpers/pdf.js';
 // @ts-ignore -- plain JavaScript without type declarations
@@ -382,6 +382,24 @@ describe('no browser at all', () => {
     expect((error as Error).message).toContain('no-such-chrome');
     expect(events.filter((e) => e.type === 'failed' || e.type === 'output')).toEqual([]);
     expect(await readdir(out)).toEqual([]);
+  });
+});
+
+describe('the first build into a folder', () => {
+  it('starts Chromium while the data is checked, and closes it when the data is invalid: no process is left', async () => {
+    const { data, ids } = await dataset('first-invalid', 3);
+    await editCity(data, ids[1]!, (city) => {
+      (city as unknown as Record<string, unknown>).unknown_field = 1;
+    });
+    const out = path.join(await tempDir('first-invalid-out'), 'out');
+    const launched: number[] = [];
+    const error = await build({ cwd: root, data, out, onProgress: (e) => e.type === 'browser' && e.pid && launched.push(e.pid) }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DataError);
+    expect(launched).toHaveLength(1);
+    expect(await survivors(chromiumBelow(process.pid))).toEqual([]);
+    const browser = procStat(launched[0]!);
+    expect(browser === undefined || browser.state === 'Z', 'the launched browser has exited').toBe(true);
+    await expect(readdir(out)).rejects.toThrow();
   });
 });
 
