@@ -20,6 +20,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type * as Fontkit from 'fontkit';
+import { woff2CodePoints } from './cmap.js';
 
 type Range = readonly [number, number];
 
@@ -81,6 +82,8 @@ export interface FontSet {
   readonly families: readonly string[];
   /** A CSS font-family value naming the families in order. */
   readonly stack: string;
+  /** Every bundled face, its families in this set's order. */
+  readonly faces: readonly FontFace[];
   /**
    * One pass over a text: the faces it needs (each weight), in the order CSS
    * should declare them, and the characters no bundled face covers (they
@@ -183,7 +186,7 @@ function fontSet(families: readonly string[]): FontSet {
   };
 
   const fonts = new Map<string, Fontkit.Font>();
-  // fontkit loads the first time a font file is opened (chart labels, symbols), not when citybrief starts.
+  // fontkit loads the first time a label is measured (charts), not when citybrief starts.
   let fontkit: typeof Fontkit | undefined;
   const open = (face: FontFace): Fontkit.Font => {
     let font = fonts.get(face.absPath);
@@ -201,7 +204,15 @@ function fontSet(families: readonly string[]): FontSet {
    * declared, such a face would be chosen, Chromium would find no glyph in it
    * and print a box, since the face that has it was never declared.
    */
-  const hasGlyph = (face: FontFace, cp: number): boolean => open(face).hasGlyphForCodePoint(cp);
+  const covered = new Map<string, Set<number>>();
+  const hasGlyph = (face: FontFace, cp: number): boolean => {
+    let cps = covered.get(face.absPath);
+    if (!cps) {
+      cps = woff2CodePoints(readFileSync(face.absPath));
+      covered.set(face.absPath, cps);
+    }
+    return cps.has(cp);
+  };
   const advance = new Map<number, number>();
   const emWidth = (cp: number, weight: number): number => {
     const key = cp * 1000 + weight;
@@ -249,6 +260,7 @@ function fontSet(families: readonly string[]): FontSet {
   return {
     families,
     stack: families.map((f) => `'${f}'`).join(', '),
+    faces: ordered.flat(),
     scan(text) {
       const needed = new Set<FontFace>();
       const missing: string[] = [];
