@@ -159,6 +159,15 @@ function matchWeight(available: readonly number[], wanted: number): number | und
 function fontSet(families: readonly string[]): FontSet {
   const byFamily = faces();
   const ordered = families.map((f) => byFamily.get(f) ?? []);
+  // Per family and weight, the faces' ranges sorted by start, for a binary search per code point.
+  const indexes = new Map<readonly FontFace[], Map<number, RangeIndex>>();
+  const rangesOf = (list: readonly FontFace[], weight: number): RangeIndex => {
+    let byWeight = indexes.get(list);
+    if (!byWeight) indexes.set(list, (byWeight = new Map()));
+    let index = byWeight.get(weight);
+    if (!index) byWeight.set(weight, (index = rangeIndex(list.filter((f) => f.weight === weight))));
+    return index;
+  };
   const weightsOf = ordered.map((list) => [...new Set(list.map((f) => f.weight))]);
 
   /**
@@ -174,7 +183,7 @@ function fontSet(families: readonly string[]): FontSet {
       face = null;
       for (const [i, list] of ordered.entries()) {
         const w = matchWeight(weightsOf[i] ?? [], weight);
-        const found = list.find((f) => f.weight === w && f.ranges.some(([a, b]) => cp >= a && cp <= b) && hasGlyph(f, cp));
+        const found = w === undefined ? undefined : rangesOf(list, w).claiming(cp).find((f) => hasGlyph(f, cp));
         if (found) {
           face = found;
           break;
@@ -293,6 +302,37 @@ export function fontPackagesDigest(): string {
   return (Object.values(FAMILIES) as Family[])
     .map(({ pkg }) => `${pkg}@${(JSON.parse(readFileSync(require.resolve(`${pkg}/package.json`), 'utf8')) as { version: string }).version}`)
     .join(' ');
+}
+
+interface RangeIndex {
+  /** The faces whose unicode-range includes the code point, in declaration order. */
+  claiming(cp: number): FontFace[];
+}
+
+function rangeIndex(list: readonly FontFace[]): RangeIndex {
+  const spans = list
+    .flatMap((face, order) => face.ranges.map(([start, end]) => ({ start, end, face, order })))
+    .sort((a, b) => a.start - b.start);
+  // The furthest end among spans up to each position: the search stops where no earlier span reaches the code point.
+  const reach: number[] = [];
+  spans.forEach((span, i) => reach.push(Math.max(span.end, reach[i - 1] ?? -1)));
+  return {
+    claiming(cp) {
+      let lo = 0;
+      let hi = spans.length - 1;
+      let last = -1; // the last span starting at or before cp
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        if (spans[mid]!.start <= cp) {
+          last = mid;
+          lo = mid + 1;
+        } else hi = mid - 1;
+      }
+      const found: { face: FontFace; order: number }[] = [];
+      for (let i = last; i >= 0 && reach[i]! >= cp; i--) if (spans[i]!.end >= cp) found.push(spans[i]!);
+      return found.sort((a, b) => a.order - b.order).map((s) => s.face);
+    },
+  };
 }
 
 export function parseUnicodeRange(value: string): [number, number][] {
