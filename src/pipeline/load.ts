@@ -204,10 +204,27 @@ function unreadable(file: string, error: unknown): Problem {
   return { file, message: msg.unreadable(file, (error as Error).message) };
 }
 
-/** A YAML (or JSON) file, parsed on first use; `extra` is added as it is (spreading the result would parse it). */
+/**
+ * A YAML (or JSON) file, parsed on first use; `extra` is added as it is (spreading the result would
+ * parse it). The value stays; the syntax tree, which only serves to locate problems and is many times
+ * the size of the file, is held weakly: a build of thousands of cities keeps none of them, and a file
+ * whose tree was let go is parsed again if a problem needs locating.
+ */
 function yamlFile<T extends object = object>(file: string, shown: string, text: string, problems: Problem[], extra?: T): YamlFile & T {
-  let parsed: Parsed | undefined;
-  const get = () => (parsed ??= parseYaml(shown, text, problems, file.endsWith('.json') ? 'JSON' : 'YAML'));
+  const format = file.endsWith('.json') ? 'JSON' : 'YAML';
+  let first: { value: unknown; parsed: boolean } | undefined;
+  let tree: WeakRef<Parsed> | undefined;
+  const get = (): Parsed => {
+    let parsed = tree?.deref();
+    if (!parsed) {
+      // Problems are reported by the first parse only; a later one finds the same.
+      parsed = parseYaml(shown, text, first ? [] : problems, format);
+      first ??= { value: parsed.value, parsed: parsed.parsed };
+      tree = new WeakRef(parsed);
+    }
+    return parsed;
+  };
+  const result = () => first ?? (get(), first!);
   return {
     ...(extra as T),
     path: file,
@@ -220,10 +237,10 @@ function yamlFile<T extends object = object>(file: string, shown: string, text: 
       return get().lines;
     },
     get value() {
-      return get().value;
+      return result().value;
     },
     get parsed() {
-      return get().parsed;
+      return result().parsed;
     },
   };
 }
