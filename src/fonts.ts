@@ -38,14 +38,34 @@ interface Family {
    * (a Type 3 font in the PDF) instead of embedding the font.
    */
   readonly anyWeight?: boolean;
+  /** The licence to pass on with the font files: a file in the package, or the text itself. */
+  readonly licence: { readonly file: string } | { readonly text: string };
 }
+
+/** Hanazono's own licence (it may also be used under the SIL OFL 1.1); the npm package ships none. */
+const HANAZONO_LICENCE = `Hanazono Mincho (HanaMinB, release 20170904), from the npm package hanamin.
+Copyright 2008-2017 GlyphWiki Project. The font is licensed under the Hanazono Font License or the
+SIL Open Font License 1.1, at the user's choice; the Hanazono Font License reads:
+
+-----------------------------------------------------------
+Hanazono Font License
+-----------------------------------------------------------
+
+This font is a free software.
+Unlimited permission is granted to use, copy, and distribute it, with
+or without modification, either commercially and noncommercially.
+THIS FONT IS PROVIDED "AS IS" WITHOUT WARRANTY.
+License of this document is same as the font.
+
+Copyright 2008, 2009, 2010, 2011 GlyphWiki Project.
+`;
 
 /** Supplementary Ideographic Plane: CJK Extensions B–F and the compatibility ideographs supplement. */
 const PLANE_2: Range = [0x20000, 0x2ffff];
 
 const FAMILIES = {
-  tc: { family: 'Noto Sans TC', pkg: '@fontsource/noto-sans-tc', stylesheets: ['400.css', '700.css'] },
-  sc: { family: 'Noto Sans SC', pkg: '@fontsource/noto-sans-sc', stylesheets: ['400.css', '700.css'] },
+  tc: { family: 'Noto Sans TC', pkg: '@fontsource/noto-sans-tc', stylesheets: ['400.css', '700.css'], licence: { file: 'LICENSE' } },
+  sc: { family: 'Noto Sans SC', pkg: '@fontsource/noto-sans-sc', stylesheets: ['400.css', '700.css'], licence: { file: 'LICENSE' } },
   // HanaMinA and HanaMinB, split into subsets of about 1024 code points. Only the subsets wholly in Plane 2
   // (HanaMinB's Extensions B–F, HanaMinA's compatibility ideographs supplement): a Mincho glyph among Noto
   // Sans ones is acceptable for a character no other font has, not for common ones. Regular weight only,
@@ -56,9 +76,10 @@ const FAMILIES = {
     stylesheets: ['HanaMin.css'],
     keep: (ranges) => ranges.every(([a, b]) => a >= PLANE_2[0] && b <= PLANE_2[1]),
     anyWeight: true,
+    licence: { text: HANAZONO_LICENCE },
   },
   // Monochrome outlines (not colour bitmaps), so emoji embed in the PDF like text.
-  emoji: { family: 'Noto Emoji', pkg: '@fontsource/noto-emoji', stylesheets: ['400.css'], anyWeight: true },
+  emoji: { family: 'Noto Emoji', pkg: '@fontsource/noto-emoji', stylesheets: ['400.css'], anyWeight: true, licence: { file: 'LICENSE' } },
 } as const satisfies Record<string, Family>;
 
 /** The weights documents are set in. A family without one gets its nearest weight, as in CSS font matching. */
@@ -294,6 +315,26 @@ function fontSet(families: readonly string[]): FontSet {
       return em * size;
     },
   };
+}
+
+/**
+ * The licence of each family among `faces`, as a file to put beside the font files an HTML output
+ * uses (out/fonts/): the licences allow passing the fonts on, with their licence.
+ */
+export function fontLicences(faces: readonly FontFace[]): { file: string; text: string }[] {
+  const used = new Set(faces.map((f) => f.family));
+  return (Object.values(FAMILIES) as Family[]).filter((spec) => used.has(spec.family)).map(licenceOf);
+}
+
+const licences = new Map<string, { file: string; text: string }>();
+function licenceOf(spec: Family): { file: string; text: string } {
+  let licence = licences.get(spec.family);
+  if (!licence) {
+    const text = 'text' in spec.licence ? spec.licence.text : readFileSync(createRequire(import.meta.url).resolve(`${spec.pkg}/${spec.licence.file}`), 'utf8');
+    licence = { file: `LICENSE-${spec.family.replaceAll(' ', '-')}.txt`, text };
+    licences.set(spec.family, licence);
+  }
+  return licence;
 }
 
 /** Names and versions of the font packages: part of every output's inputs. */

@@ -26,7 +26,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { resolveConfig, type BuildOptions, type Kind, type ResolvedConfig } from '../config.js';
 import { CitybriefError, UsageError } from '../errors.js';
-import { bundledFonts, type FontFace, type FontSet } from '../fonts.js';
+import { bundledFonts, fontLicences, type FontFace, type FontSet } from '../fonts.js';
 import { msg } from '../messages.js';
 import { listChartSpecs, type ChartSpecs } from './charts.js';
 import { buildOverviewContext, byline, contextBuilder, type CityContext } from './context.js';
@@ -376,11 +376,16 @@ async function nextState(config: ResolvedConfig, loaded: Loaded, valid: Valid, m
 /** Font files HTML outputs refer to (fonts/ beside the documents), so the HTML opens with its own type. */
 async function copyFonts(outDir: string, faces: readonly FontFace[], copied: Set<string>): Promise<void> {
   const dir = path.join(outDir, 'fonts');
-  for (const face of faces) {
-    const target = path.join(dir, face.file);
+  const files = [
+    ...faces.map((face) => ({ file: face.file, data: () => readFile(face.absPath) })),
+    // Each family's licence goes with its files.
+    ...fontLicences(faces).map((l) => ({ file: l.file, data: async () => l.text })),
+  ];
+  for (const { file, data } of files) {
+    const target = path.join(dir, file);
     if (copied.has(target)) continue;
     const exists = await stat(target).then((s) => s.isFile(), () => false);
-    if (!exists) await writeAtomic(target, await readFile(face.absPath));
+    if (!exists) await writeAtomic(target, await data());
     copied.add(target);
   }
 }

@@ -9,7 +9,7 @@
  * outlines Chromium emboldened. A character no bundled font has is still named
  * in a warning.
  */
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -162,6 +162,15 @@ describe('rare ideographs outside the Basic Multilingual Plane', () => {
     // Hanazono has one weight, declared for bold as well: Chromium would otherwise embolden it itself
     // and draw the glyphs as a Type 3 font (outlines), not as the embedded font.
     for (const file of FILES) expect(await type3Fonts(path.join(out, file)), file).toBe(0);
+  });
+
+  it('have their font licence beside the font files, as every family used does', async () => {
+    const files = await readdir(path.join(out, 'fonts'));
+    expect(files.filter((f) => f.startsWith('LICENSE-')).sort()).toEqual(['LICENSE-Hanazono-Mincho.txt', 'LICENSE-Noto-Sans-TC.txt']);
+    const hanazono = await readFile(path.join(out, 'fonts', 'LICENSE-Hanazono-Mincho.txt'), 'utf8');
+    expect(hanazono).toContain('Hanazono Font License');
+    expect(hanazono).toContain('GlyphWiki Project');
+    expect(await readFile(path.join(out, 'fonts', 'LICENSE-Noto-Sans-TC.txt'), 'utf8')).toContain('SIL Open Font License');
   });
 
   it('are declared in the HTML output as Hanazono Mincho, its one weight serving regular and bold, with the package files beside it', async () => {
