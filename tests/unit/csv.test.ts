@@ -12,9 +12,9 @@ import { cp, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main, type Io } from '../../src/cli/main.js';
 import { resolveConfig } from '../../src/config.js';
-import { DataError, type Problem } from '../../src/errors.js';
+import { DataError } from '../../src/errors.js';
+import { fixtureFiles, problemsOf, runCli } from '../helpers/fixtures.js';
 import { msg } from '../../src/messages.js';
 import { validateDataset } from '../../src/pipeline/build.js';
 import { listChartSpecs } from '../../src/pipeline/charts.js';
@@ -26,31 +26,7 @@ import { validate } from '../../src/pipeline/validate.js';
 const root = path.resolve(import.meta.dirname, '../..');
 const FIXTURES = 'tests/fixtures/csv';
 const fixtureDir = (fixture: string) => path.join(root, FIXTURES, fixture);
-/** The path a problem shows for a fixture file (cwd = repository root). */
-const shown = (fixture: string, file: string) => `${FIXTURES}/${fixture}/${file}`;
-
-/**
- * 1-based line and column of `needle` in a fixture file, moved on by `skip`
- * characters (to point into it). The needle must occur exactly once; `#`
- * comment lines of YAML files are left out of the search.
- */
-function at(fixture: string, file: string, needle: string, skip = 0): { line: number; column: number } {
-  const raw = readFileSync(path.join(fixtureDir(fixture), file), 'utf8').replace(/^\ufeff/, '');
-  const text = file.endsWith('.yaml') ? raw.replace(/^#.*$/gm, (comment) => ' '.repeat(comment.length)) : raw;
-  const index = text.indexOf(needle);
-  if (index === -1 || text.indexOf(needle, index + 1) !== -1) throw new Error(`"${needle}" must occur exactly once in ${fixture}/${file}`);
-  const before = text.slice(0, index + skip).split('\n');
-  return { line: before.length, column: before.at(-1)!.length + 1 };
-}
-
-async function problemsOf(data: string): Promise<readonly Problem[]> {
-  const error = await validateDataset({ data, cwd: root }).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error, `${data} should be rejected`).toBeInstanceOf(DataError);
-  return (error as DataError).problems;
-}
+const { shown, at } = fixtureFiles(FIXTURES);
 
 const temps: string[] = [];
 async function tempDir(name: string): Promise<string> {
@@ -70,13 +46,7 @@ async function copyOf(fixture: string, file?: string, edit?: (text: Buffer) => s
   return dir;
 }
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: Io = { out: (t) => void (out += t), err: (t) => void (err += t) };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
+const run = runCli;
 
 // ---------------------------------------------------------------------------
 

@@ -14,8 +14,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { main, type Io } from '../../src/cli/main.js';
 import { DataError, type Problem } from '../../src/errors.js';
+import { fixtureFiles, problemsOf as rejectedWith, runCli } from '../helpers/fixtures.js';
 import { msg } from '../../src/messages.js';
 import { validateDataset } from '../../src/pipeline/build.js';
 
@@ -26,28 +26,9 @@ const fixtureCases = readdirSync(path.join(root, FIXTURES)).sort();
 /** The charts folder as problems show it: relative to the cwd, like every path in a message. */
 const chartsDir = path.join('templates', 'charts');
 
-/** Validate a fixture with cwd = repository root; return the problems of the DataError it must reject with. */
-async function problemsOf(fixture: string): Promise<readonly Problem[]> {
-  const error = await validateDataset({ data: `${FIXTURES}/${fixture}`, cwd: root }).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error, `${fixture} should be rejected`).toBeInstanceOf(DataError);
-  return (error as DataError).problems;
-}
-
-/** The file path a problem shows for a fixture file, relative to the repository root. */
-const shown = (fixture: string, file: string) => `${FIXTURES}/${fixture}/${file}`;
-
-/** 1-based line and column of `needle` in a fixture file, outside `#` comment lines; it must occur exactly once. */
-function at(fixture: string, file: string, needle: string): { line: number; column: number } {
-  const raw = readFileSync(path.join(root, FIXTURES, fixture, file), 'utf8');
-  const text = raw.replace(/^#.*$/gm, (comment) => ' '.repeat(comment.length));
-  const index = text.indexOf(needle);
-  if (index === -1 || text.indexOf(needle, index + 1) !== -1) throw new Error(`"${needle}" must occur exactly once in ${fixture}/${file}`);
-  const before = text.slice(0, index).split('\n');
-  return { line: before.length, column: before.at(-1)!.length + 1 };
-}
+/** Validate a fixture; the problems of the DataError it must be rejected with. */
+const problemsOf = (fixture: string) => rejectedWith(`${FIXTURES}/${fixture}`);
+const { shown, at } = fixtureFiles(FIXTURES);
 
 /** Does `message` have the shape msg.<fn> produces, whatever the variable part? */
 function isMessageOf(message: string, template: (reason: string) => string): boolean {
@@ -61,13 +42,7 @@ function cliLine(p: Problem): string {
   return `${where}${p.field ? ` ${p.field}` : ''}: ${p.message}`;
 }
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: Io = { out: (t) => void (out += t), err: (t) => void (err += t) };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
+const run = runCli;
 
 const temps: string[] = [];
 async function tempDir(): Promise<string> {
