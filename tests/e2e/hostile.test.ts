@@ -144,11 +144,12 @@ describe('URLs in a template', () => {
   });
 });
 
-describe('a 285-character city name', () => {
+describe('a 300-character city name', () => {
   it('wraps and shrinks in every document: the full name is printed and nothing overflows its box', async () => {
     const data = path.join(work, 'long-name');
     await cp(path.join(root, 'tests/fixtures/other-office'), data, { recursive: true });
-    const long = `${'長'.repeat(150)}${'Averyveryveryverylongcitynamewithoutanyspaces'.repeat(3)}`;
+    const long = `${'長'.repeat(165)}${'Averyveryveryverylongcitynamewithoutanyspaces'.repeat(3)}`;
+    expect([...long]).toHaveLength(300);
     const file = path.join(data, 'cities', 'example-city.yaml');
     await writeFile(file, (await readFile(file, 'utf8')).replace('zh-Hans: 示例市,', `zh-Hans: "${long}",`));
     const warnings: string[] = [];
