@@ -234,12 +234,26 @@ const refusingLoader = (vega: typeof Vega) => ({
  * bundled font's advance widths instead (the same font the page embeds).
  */
 function useFontMetrics(vega: typeof Vega, fonts: FontSet): void {
-  type Item = { text?: unknown; fontSize?: number; fontWeight?: number | string };
+  type Item = { text?: unknown; fontSize?: number; fontWeight?: number | string; limit?: number };
   // vega re-exports vega-scenegraph's textMetrics at runtime; its typings omit it.
   const metrics = (vega as unknown as { textMetrics: { width: (item: Item, text?: unknown) => number } }).textMetrics;
   metrics.width = (item, text) => {
     const value = text ?? item.text;
     const str = Array.isArray(value) ? value.join(' ') : value == null ? '' : String(value);
-    return fonts.measure(str, item.fontSize ?? 11, item.fontWeight);
+    const width = fonts.measure(str, item.fontSize ?? 11, item.fontWeight);
+    // Vega asks for two things here. Laying out a label (its bounds, which size the chart) it asks for the
+    // label as printed, which a label limit (axis labelLimit, mark limit) cuts to fit; cutting, it asks for
+    // the widths of pieces of the label. Vega's own measurers cut the label themselves; this one answers
+    // at most the limit for the whole label (so a 300-character name does not widen the chart by its
+    // full length, and is still cut) and the true width for pieces.
+    const limit = Number(item.limit) || 0;
+    if (limit > 0 && width > limit && isWholeLabel(item.text, str)) return limit;
+    return width;
   };
+}
+
+/** Whether `text` is the whole of a label (or one of its lines), not a piece of it. */
+function isWholeLabel(label: unknown, text: string): boolean {
+  const lines = Array.isArray(label) ? label : [label];
+  return lines.some((line) => line != null && String(line).trim() === text.trim());
 }

@@ -78,6 +78,23 @@ describe('chart specs', () => {
     expect(width).toBeGreaterThan(160 + measured);
   });
 
+  it('cuts a label longer than its limit, and the chart keeps its size: a 300-character name does not widen it', async () => {
+    const specs = await loadChartSpecs(chartsDir, fonts);
+    const rows = (label: string) => [
+      { label, series: 'A', group: '', value: 100, valueText: '100件', style: 'highlight', order: 0 },
+      { label: 'B 第2位', series: 'B', group: '', value: 80, valueText: '80件', style: 'stated', order: 1 },
+    ];
+    const width = (svg: string) => Number(/<svg[^>]*\swidth="([\d.]+)"/.exec(svg)?.[1]);
+    const short = await specs.render('ranking', rows('A 第1位'), 's');
+    const long = await specs.render('ranking', rows(`${'長'.repeat(296)} 第1位`), 'l');
+    // The ranking spec limits its labels to 130 px: the long one is cut with an ellipsis…
+    const label = /<text[^>]*>(長+)…<\/text>/.exec(long)?.[1];
+    expect(label, 'the cut label').toBeDefined();
+    expect(fonts.measure(`${label}…`, 11)).toBeLessThanOrEqual(130);
+    // …and the chart is as wide as with a short label plus at most the limit, not the 3,000 px of the whole name.
+    expect(width(long)).toBeLessThanOrEqual(width(short) + 130);
+  });
+
   it('draws unknown values as no bar and an explicit label, never as zero', async () => {
     const specs = await loadChartSpecs(chartsDir, fonts);
     const svg = await specs.render('ranking', [
