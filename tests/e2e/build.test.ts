@@ -3,7 +3,7 @@
  * PDFs back: content, fonts, page sizes, manifest.
  */
 import { createHash } from 'node:crypto';
-import { cp, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -143,6 +143,35 @@ describe('a full build of the seed dataset', () => {
       expect(await readFile(path.join(copy, 'manifest.json'), 'utf8')).toBe(before);
     } finally {
       await rm(copy, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a template that is not laid out as a plain <html><head><body> document', () => {
+  it('prints the same text in the bundled fonts: a leading comment, attributes on <head>, no </body></html>', async () => {
+    const work = await mkdtemp(path.join(tmpdir(), 'citybrief-shape-'));
+    try {
+      const templates = path.join(work, 'templates');
+      await cp(path.join(root, 'templates'), templates, { recursive: true });
+      const file = path.join(templates, 'briefing.hbs');
+      const source = await readFile(file, 'utf8');
+      // The browser's parser takes all of these; a document swapped in by pattern-matching its parts would not.
+      const reshaped = `<!-- ${'designer note'} -->\n${source.replace('<head>', '<head data-variant="print">').replace(/<\/body>\s*<\/html>\s*$/, '')}`;
+      expect(reshaped).not.toBe(source);
+      await writeFile(file, reshaped);
+      const city = cities[0]!;
+      const built = await build({ cwd: root, templates, out: path.join(work, 'out'), cities: [city.id], kinds: ['briefing'] });
+      expect(built.failures).toEqual([]);
+      const pdf = await readPdf(path.join(work, 'out', city.id, 'briefing.pdf'));
+      const seed = pdfs.get(city.id)!;
+      expect(squash(pdf.text)).toBe(squash(seed.text));
+      expect(pdf.fonts.length).toBeGreaterThan(0);
+      for (const font of pdf.fonts) {
+        expect(font.embedded, font.baseFont).toBe(true);
+        expect(font.baseFont).toMatch(/NotoSans(TC|SC)/);
+      }
+    } finally {
+      await rm(work, { recursive: true, force: true });
     }
   });
 });
