@@ -180,13 +180,13 @@ function matchWeight(available: readonly number[], wanted: number): number | und
 function fontSet(families: readonly string[]): FontSet {
   const byFamily = faces();
   const ordered = families.map((f) => byFamily.get(f) ?? []);
-  // Per family and weight, the faces' ranges sorted by start, for a binary search per code point.
-  const indexes = new Map<readonly FontFace[], Map<number, RangeIndex>>();
-  const rangesOf = (list: readonly FontFace[], weight: number): RangeIndex => {
-    let byWeight = indexes.get(list);
-    if (!byWeight) indexes.set(list, (byWeight = new Map()));
-    let index = byWeight.get(weight);
-    if (!index) byWeight.set(weight, (index = rangeIndex(list.filter((f) => f.weight === weight))));
+  const all = ordered.flat();
+  // Per family (its place in `ordered`) and weight, the faces' ranges sorted by start, for a binary search per code point.
+  const indexes = new Map<number, RangeIndex>();
+  const rangesOf = (family: number, weight: number): RangeIndex => {
+    const key = family * 1000 + weight;
+    let index = indexes.get(key);
+    if (!index) indexes.set(key, (index = rangeIndex(ordered[family]!.filter((f) => f.weight === weight))));
     return index;
   };
   const weightsOf = ordered.map((list) => [...new Set(list.map((f) => f.weight))]);
@@ -202,9 +202,9 @@ function fontSet(families: readonly string[]): FontSet {
     let face = lookup.get(key);
     if (face === undefined) {
       face = null;
-      for (const [i, list] of ordered.entries()) {
-        const w = matchWeight(weightsOf[i] ?? [], weight);
-        const found = w === undefined ? undefined : rangesOf(list, w).claiming(cp).find((f) => hasGlyph(f, cp));
+      for (let i = 0; i < ordered.length; i++) {
+        const w = matchWeight(weightsOf[i]!, weight);
+        const found = w === undefined ? undefined : rangesOf(i, w).claiming(cp).find((f) => hasGlyph(f, cp));
         if (found) {
           face = found;
           break;
@@ -290,7 +290,7 @@ function fontSet(families: readonly string[]): FontSet {
   return {
     families,
     stack: families.map((f) => `'${f}'`).join(', '),
-    faces: ordered.flat(),
+    faces: all,
     scan(text) {
       const needed = new Set<FontFace>();
       const missing: string[] = [];
@@ -301,7 +301,7 @@ function fontSet(families: readonly string[]): FontSet {
           else if (weight === WEIGHTS[0] && cp > 0x20 && !/\s/u.test(String.fromCodePoint(cp))) missing.push(String.fromCodePoint(cp));
         }
       }
-      return { faces: ordered.flat().filter((f) => needed.has(f)), missing };
+      return { faces: all.filter((f) => needed.has(f)), missing };
     },
     css(list, urlBase) {
       return list

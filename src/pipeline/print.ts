@@ -17,14 +17,14 @@ import { msg } from '../messages.js';
 import { launchBrowser } from '../browser/launch.js';
 import { createPagePool, ORIGIN, type Asset, type Slot } from '../browser/pool.js';
 import type { ResolvedConfig } from '../config.js';
-import type { FontFace } from '../fonts.js';
+import type { FontFace as BundledFace } from '../fonts.js';
 import type { CDPSession } from 'puppeteer-core';
 
 export interface PrintDocument {
   /** Path of the document below the out folder, e.g. `shenzhen/briefing.html`. */
   readonly path: string;
   readonly html: string;
-  readonly fonts: readonly FontFace[];
+  readonly fonts: readonly BundledFace[];
 }
 
 export interface Printed {
@@ -53,7 +53,7 @@ const SHELL = '/__citybrief__/shell.html';
 const SHELL_HTML = '<!doctype html><html><head></head><body></body></html>';
 
 export async function openPrinter(config: ResolvedConfig): Promise<Printer> {
-  const fontFiles = new Map<string, FontFace>();
+  const fontFiles = new Map<string, BundledFace>();
   const fontCache = new Map<string, Buffer>();
 
   const assets = (pathname: string): Asset | undefined => {
@@ -172,7 +172,6 @@ async function printToPdf(slot: Slot): Promise<Uint8Array> {
 
 async function loadShell(slot: Slot): Promise<void> {
   await slot.page.goto(`${ORIGIN}${SHELL}`, { waitUntil: 'load', timeout: 0 });
-  slot.state.set('shell', true);
 }
 
 /**
@@ -225,9 +224,8 @@ async function swapIn(args: { html: string; url: string; faces: { url: string; f
   // directly: layout would only discover them, and a layout here is wasted when nothing is measured,
   // since printing lays the document out again at the page size.
   await Promise.all(faces.map((face) => (face.status === 'loaded' ? face : face.load())));
-  const fits = document.querySelectorAll<HTMLElement>('[data-fit]');
-  if (fits.length === 0) return [];
-  return [...fits]
+  // Reading a box's size lays the document out: only documents with data-fit boxes pay for it.
+  return [...document.querySelectorAll<HTMLElement>('[data-fit]')]
     .filter((el) => el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1)
     .map((el) => el.dataset.fit ?? '');
 }
