@@ -8,6 +8,7 @@ import { readFileSync, watch as watchFiles, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { resolveConfig, type BuildOptions, type ResolvedConfig } from './config.js';
+import { namedFiles } from './pipeline/load.js';
 import { serialRunner, type RunReport } from './runner.js';
 
 export interface Watcher {
@@ -59,15 +60,13 @@ export function watch(options: BuildOptions, onReport: (report: RunReport) => vo
 
 /** Files dataset.yaml names that lie outside the data and templates folders (none if it cannot be read). */
 function externalFiles(config: ResolvedConfig): string[] {
-  let dataset: { figures?: unknown; source?: { file?: unknown } } | undefined;
+  let dataset: unknown;
   try {
-    dataset = parse(readFileSync(config.dataFile, 'utf8')) as typeof dataset;
+    dataset = parse(readFileSync(config.dataFile, 'utf8'));
   } catch {
     return []; // the build reports what is wrong with it
   }
   const inside = (file: string, dir: string) => !path.relative(dir, file).startsWith('..');
-  return [dataset?.figures, dataset?.source?.file]
-    .filter((f): f is string => typeof f === 'string')
-    .map((f) => path.resolve(config.dataDir, f))
-    .filter((f) => !inside(f, config.dataDir) && !inside(f, config.templatesDir));
+  const { source, figures } = namedFiles(config, dataset);
+  return [figures, source].filter((f): f is string => f !== undefined && !inside(f, config.dataDir) && !inside(f, config.templatesDir));
 }

@@ -127,10 +127,8 @@ export async function load(config: ResolvedConfig): Promise<Loaded> {
   });
 
   let sourceText: string | undefined;
-  let sourceFile: string | undefined;
-  const sourceRel = (dataset.value as { source?: { file?: unknown } } | undefined)?.source?.file;
-  if (typeof sourceRel === 'string') {
-    sourceFile = path.resolve(config.dataDir, sourceRel);
+  const sourceFile = namedFiles(config, dataset.value).source;
+  if (sourceFile !== undefined) {
     try {
       sourceText = await readText(sourceFile);
     } catch (error) {
@@ -141,11 +139,25 @@ export async function load(config: ResolvedConfig): Promise<Loaded> {
   return { dataset, cities, figures, sourceText, sourceFile, sourceSha256: sourceText === undefined ? undefined : sha256(sourceText), problems };
 }
 
+/**
+ * The files dataset.yaml names besides the city files (its parsed `value`), resolved against its
+ * folder: the source text and the figures CSV. A name that is not a string (or a blank figures
+ * name) gives none; validation reports it.
+ */
+export function namedFiles(config: ResolvedConfig, value: unknown): { source?: string; figures?: string } {
+  const named = value as { figures?: unknown; source?: { file?: unknown } } | undefined;
+  const source = named?.source?.file;
+  const figures = named?.figures;
+  return {
+    source: typeof source === 'string' ? path.resolve(config.dataDir, source) : undefined,
+    figures: typeof figures === 'string' && figures.trim() !== '' ? path.resolve(config.dataDir, figures) : undefined,
+  };
+}
+
 /** The figures CSV named by dataset.yaml's `figures`, relative to the dataset file. */
 async function readFigures(config: ResolvedConfig, dataset: YamlFile, shown: (p: string) => string, problems: Problem[]): Promise<CsvFile | undefined> {
-  const rel = (dataset.value as { figures?: unknown } | undefined)?.figures;
-  if (typeof rel !== 'string' || rel.trim() === '') return undefined; // anything else is reported by validation
-  const file = path.resolve(config.dataDir, rel);
+  const file = namedFiles(config, dataset.value).figures;
+  if (file === undefined) return undefined;
   try {
     const text = await readText(file);
     return readCsv(file, shown(file), text, sha256(text), problems);
