@@ -1,24 +1,31 @@
 /**
- * Options from the CLI or an API caller, the environment and the defaults,
- * resolved once into a readonly object every stage receives. No stage reads
- * process.env or process.argv itself.
+ * Options from the CLI or an API caller, the project's citybrief.config.yaml,
+ * the environment and the defaults, resolved once into a readonly object every
+ * stage receives. No stage reads process.env or process.argv itself.
+ *
+ * Precedence: an option (a flag) over the project file over the default.
+ * Options' paths are relative to `cwd`; the project file's and the defaults'
+ * to the project folder.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from './errors.js';
 import { msg } from './messages.js';
+import { readProjectFile, PROJECT_FILE } from './project.js';
 
 export interface BuildOptions {
-  /** dataset.yaml, or a folder holding one. Default: ./data/dataset.yaml */
+  /** The project folder (holding citybrief.config.yaml). Default: `cwd`. */
+  project?: string;
+  /** dataset.yaml, or a folder holding one. Default: the project file's `data`, else data/dataset.yaml in the project. */
   data?: string;
-  /** Folder with briefing.hbs, partials/, charts/ and theme.css. Default: ./templates, else the bundled ones. */
+  /** Templates folder: the document kinds (*.hbs), partials/, charts/, stylesheets, helpers.mjs. Default: the project's templates/, else the bundled theme. */
   templates?: string;
-  /** Output folder. Default: ./out */
+  /** Output folder. Default: the project file's `out`, else out/ in the project. */
   out?: string;
   /** Build only these city ids. Default: every city in the dataset. */
   cities?: readonly string[];
-  /** What to build: briefing, slides, overview. Default: all three. */
+  /** What to build: kinds of the templates (the bundled theme has briefing, slides, overview). Default: the project file's `kinds`, else every kind. */
   kinds?: readonly string[];
   /** A Chrome/Chromium executable. Default: $CITYBRIEF_CHROME, $PUPPETEER_EXECUTABLE_PATH, the bundled Chromium, then installed browsers. */
   chrome?: string;
@@ -46,16 +53,27 @@ export type ProgressEvent =
   | { readonly type: 'plan'; readonly build: number; readonly unchanged: number }
   | { readonly type: 'browser'; readonly pid: number | undefined; readonly generation: number }
   | { readonly type: 'failed'; readonly path: string; readonly message: string }
-  | { readonly type: 'output'; readonly kind: Kind; readonly city: string | null; readonly path: string; readonly done: number; readonly total: number };
+  | { readonly type: 'output'; readonly kind: string; readonly city: string | null; readonly path: string; readonly done: number; readonly total: number };
 
 export interface ResolvedConfig {
   readonly cwd: string;
+  /** The project folder: where its file is, and what its paths are relative to. */
+  readonly projectDir: string;
+  /** citybrief.config.yaml, when the project has one. */
+  readonly projectFile: string | undefined;
   readonly dataFile: string;
   readonly dataDir: string;
   readonly templatesDir: string;
+  /** labels/<lang>.yaml: the project's words. */
+  readonly labelsDir: string;
+  /** Images documents may show, named relative to this folder. */
+  readonly assetsDir: string;
+  /** The project's logo, an image in the assets folder (the default theme prints it). */
+  readonly logo: string | undefined;
   readonly outDir: string;
   readonly cities: readonly string[] | undefined;
-  readonly kinds: readonly Kind[];
+  /** Kinds asked for; undefined: every kind the templates declare. Checked against the templates by the build. */
+  readonly kinds: readonly string[] | undefined;
   /** SOURCE_DATE_EPOCH: the date stamped into PDFs; none when unset, so rebuilds are byte-identical. */
   readonly epoch: number | undefined;
   /** citybrief's name and version, recorded as the PDFs' creator. */
@@ -81,30 +99,31 @@ export interface ResolvedConfig {
 /** The package's own folder: templates and fonts ship with it. */
 export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-export const KINDS = ['briefing', 'slides', 'overview'] as const;
-export type Kind = (typeof KINDS)[number];
-
 const version = (JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
 export function resolveConfig(options: BuildOptions = {}): ResolvedConfig {
   const cwd = path.resolve(options.cwd ?? process.cwd());
   const env = options.env ?? process.env;
+  const projectDir = path.resolve(cwd, options.project ?? '.');
+  if (options.project !== undefined && !isDirectory(projectDir)) throw new UsageError(msg.noProject(options.project));
+  const projectFile = path.join(projectDir, PROJECT_FILE);
+  const project = existsSync(projectFile) ? readProjectFile(projectFile, cwd) : undefined;
+  // An option's path is the user's, from where they stand; the project file's, from the project.
+  const from = (option: string | undefined, setting: string | undefined, fallback: string) =>
+    option !== undefined ? path.resolve(cwd, option) : path.resolve(projectDir, setting ?? fallback);
 
-  const kinds = options.kinds && options.kinds.length > 0 ? [...new Set(options.kinds)] : [...KINDS];
-  for (const kind of kinds) if (!(KINDS as readonly string[]).includes(kind)) throw new UsageError(msg.unknownKind(kind, KINDS));
+  const kinds = options.kinds && options.kinds.length > 0 ? [...new Set(options.kinds)] : project?.kinds ? [...project.kinds] : undefined;
   const epochText = env.SOURCE_DATE_EPOCH;
   const epoch = epochText !== undefined && /^\d+$/.test(epochText) ? Number(epochText) : undefined;
   if (epochText !== undefined && epoch === undefined) throw new UsageError(msg.badEpoch(epochText));
 
-  let dataFile = path.resolve(cwd, options.data ?? 'data/dataset.yaml');
-  if (existsSync(dataFile) && statSync(dataFile).isDirectory()) dataFile = path.join(dataFile, 'dataset.yaml');
+  let dataFile = from(options.data, project?.data, 'data/dataset.yaml');
+  if (isDirectory(dataFile)) dataFile = path.join(dataFile, 'dataset.yaml');
 
-  const localTemplates = path.resolve(cwd, 'templates');
-  const templatesDir = options.templates
-    ? path.resolve(cwd, options.templates)
-    : existsSync(path.join(localTemplates, 'briefing.hbs'))
-      ? localTemplates
-      : path.join(packageRoot, 'templates');
+  // A project without templates of its own (no *.hbs in its templates folder) is printed with the bundled theme.
+  const projectTemplates = from(undefined, project?.templates, 'templates');
+  const templatesDir =
+    options.templates !== undefined ? path.resolve(cwd, options.templates) : project?.templates !== undefined || hasTemplates(projectTemplates) ? projectTemplates : bundledTheme;
 
   const explicit: [string | undefined, string][] = [
     [options.chrome, 'the chrome option'],
@@ -115,12 +134,17 @@ export function resolveConfig(options: BuildOptions = {}): ResolvedConfig {
 
   return Object.freeze({
     cwd,
+    projectDir,
+    projectFile: project ? projectFile : undefined,
     dataFile,
     dataDir: path.dirname(dataFile),
     templatesDir,
-    outDir: path.resolve(cwd, options.out ?? 'out'),
-    cities: options.cities && options.cities.length > 0 ? Object.freeze([...options.cities]) : undefined,
-    kinds: Object.freeze(KINDS.filter((k) => kinds.includes(k))),
+    labelsDir: from(undefined, project?.labels, 'labels'),
+    assetsDir: from(undefined, project?.assets, 'assets'),
+    logo: project?.logo,
+    outDir: from(options.out, project?.out, 'out'),
+    cities: options.cities && options.cities.length > 0 ? Object.freeze([...new Set(options.cities)]) : undefined,
+    kinds: kinds ? Object.freeze(kinds) : undefined,
     epoch,
     creator: `citybrief ${version}`,
     version,
@@ -133,6 +157,18 @@ export function resolveConfig(options: BuildOptions = {}): ResolvedConfig {
     env: Object.freeze({ PROGRAMFILES: env.PROGRAMFILES, 'PROGRAMFILES(X86)': env['PROGRAMFILES(X86)'], LOCALAPPDATA: env.LOCALAPPDATA }),
     onProgress: options.onProgress ?? (() => {}),
   });
+}
+
+/** The theme that ships with citybrief: briefing, slides and overview. */
+export const bundledTheme = path.join(packageRoot, 'templates');
+
+function isDirectory(file: string): boolean {
+  return statSync(file, { throwIfNoEntry: false })?.isDirectory() ?? false;
+}
+
+/** A folder holding at least one document template (*.hbs at its top). */
+function hasTemplates(dir: string): boolean {
+  return isDirectory(dir) && readdirSync(dir).some((f) => f.endsWith('.hbs'));
 }
 
 function positive(value: number | undefined, name: string): number | undefined {

@@ -1,19 +1,26 @@
 /**
- * Every user-facing string: error texts (so tests can assert against them by
- * reference) and the words printed in documents, per language. A dataset in a
- * language not listed here gets the English labels.
+ * Every user-facing message, so tests can assert against them by reference.
+ * The words documents print are not here: they belong to the project
+ * (labels.ts has citybrief's subject-free defaults).
  */
-import type { Kind } from './config.js';
 
 export const msg = {
   unknownCity: (id: string, known: readonly string[]) =>
     `unknown city id "${id}". Known ids: ${known.join(', ')}. Check --city against the dataset's \`cities\` list.`,
-  unknownKind: (kind: string, known: readonly string[]) => `unknown kind "${kind}". Use one or more of: ${known.join(', ')} (comma-separated).`,
+  unknownKind: (kind: string, known: readonly string[], dir: string) =>
+    `unknown kind "${kind}". The templates in ${dir} make: ${known.join(', ') || 'nothing (no *.hbs file)'}. Use one or more of them (comma-separated), or add ${kind}.hbs there.`,
+  noProject: (dir: string) => `the project folder ${dir} does not exist. Pass --project with a folder holding citybrief.config.yaml (\`citybrief init DIR\` makes one).`,
+  badKindName: (name: string) =>
+    `"${name}.hbs" cannot name a kind of document: a kind's name is lower-case letters, digits, "-" or "_". Rename the file, or move a partial into partials/.`,
+  outputNeedsCity: (output: string) => `is "${output}", but a document made per city needs {city} once in its path (e.g. "{city}/factsheet"), or every city would write the same file.`,
+  outputHasCity: (output: string) => `is "${output}", but a document made once for all cities (per: all) has no city: remove {city}.`,
+  outputReserved: (output: string, reserved: readonly string[]) => `is "${output}", which is a folder citybrief keeps for itself (${reserved.join(', ')}): choose another path.`,
+  outputTwice: (output: string, other: string) => `is "${output}", which the kind "${other}" writes too: give each kind its own output.`,
   badEpoch: (value: string) => `SOURCE_DATE_EPOCH is "${value}"; it must be whole seconds since 1970 (or unset for PDFs without dates).`,
   /** Boxes (`data-fit` elements) whose content is larger than they are: a deck's slides, the overview's city pages. */
-  overflow: (path: string, kind: Kind, boxes: readonly string[]) => {
+  overflow: (path: string, unit: 'slide' | 'page' | 'box', boxes: readonly string[]) => {
     const many = boxes.length > 1;
-    const where = kind === 'slides' ? `on ${many ? 'slides' : 'slide'}` : kind === 'overview' ? `on the ${many ? 'pages' : 'page'} of` : `in ${many ? 'the boxes' : 'the box'}`;
+    const where = unit === 'slide' ? `on ${many ? 'slides' : 'slide'}` : unit === 'page' ? `on the ${many ? 'pages' : 'page'} of` : `in ${many ? 'the boxes' : 'the box'}`;
     return `${path}: content does not fit ${where} ${boxes.join(', ')} and would be cut off. Shorten the text or split it in the template.`;
   },
   notPositive: (name: string, value: unknown) => `${name} must be a whole number of at least 1, not ${String(value)}.`,
@@ -83,8 +90,12 @@ export const msg = {
   chartNotObject: 'must hold one JSON object, the Vega-Lite spec ({ "mark": …, "encoding": … }). Write the spec as an object.',
   chartEnum: (what: string, value: unknown, allowed: readonly string[]) =>
     `is ${JSON.stringify(value)}, which is not a Vega-Lite ${what}: use one of ${allowed.join(', ')}.`,
-  templateMissing: (path: string) => `template ${path} does not exist. Pass --templates with a folder holding briefing.hbs.`,
-  unknownHelper: (name: string) => `calls the helper "${name}", which does not exist. Use one of citybrief's helpers (see the README) or remove the call.`,
+  templateMissing: (path: string) => `template ${path} does not exist. Pass --templates with a folder holding the kinds' templates (*.hbs).`,
+  unknownHelper: (name: string) =>
+    `calls the helper "${name}", which does not exist. Use one of citybrief's helpers (see the README), define it in the templates' helpers.mjs, or remove the call.`,
+  helperThrew: (name: string, reason: string) => `the helper "${name}" failed: ${reason.replace(/[.\s]+$/, '')}. Fix the helper or what this call gives it.`,
+  helpersModule: (reason: string) => `could not be loaded: ${reason.replace(/[.\s]+$/, '')}. Fix the module: it exports functions, each one a helper named after its export.`,
+  helperNotFunction: (name: string, type: string) => `exports "${name}" as ${type}, not a function. Export only helpers (functions), or move "${name}" out of the module.`,
   unknownPartial: (name: string) => `includes the partial "${name}", which does not exist: add partials/${name}.hbs or remove the include.`,
   templateInvalid: (file: string, reason: string) => `${file}: ${reason}`,
   templateSyntax: (reason: string) =>
@@ -106,186 +117,27 @@ export const msg = {
     [`${failed} of ${total} documents failed; the others were written:`, ...lines.map((l) => `  ${l}`), 'Fix what is named and build again: only the missing documents are redone.'].join('\n'),
   buildAborted: (written: number) => `stopped: ${written} document${written === 1 ? '' : 's'} written and kept; the next build continues from there.`,
   printFailed: (city: string, reason: string) => `could not print the briefing for "${city}": ${reason}`,
+  assetOutside: (name: string, dir: string) =>
+    `names "${name}", which is not inside the assets folder. An image is named relative to ${dir}/ (e.g. "logo.svg" or "photos/city.jpg"), without "..", a leading "/" or a drive.`,
+  assetMissing: (name: string, dir: string) => `names "${name}", which is not in ${dir}/. Add the image there or correct the name.`,
+  assetNotFile: (name: string) => `names "${name}", which is not a regular file. Name an image file.`,
+  assetTooLarge: (name: string, bytes: number, limit: number) =>
+    `names "${name}", which is ${(bytes / 1024 / 1024).toFixed(1)} MB; an image may be at most ${limit / 1024 / 1024} MB. Save it smaller.`,
+  assetNotImage: (name: string) => `names "${name}", which is not a PNG, JPEG, SVG or WebP image. Save it in one of these formats.`,
+  assetNotNamed: (value: unknown) => `was given ${value === undefined || value === null ? 'nothing' : `a ${typeof value}`} where an image's name (e.g. "logo.svg") belongs.`,
+  unknownLabelKey: (key: unknown) => `there is no label ${typeof key === 'string' ? JSON.stringify(key) : `(it was given ${typeof key})`}: name one of the labels (see the README), in quotes.`,
+  unknownLabel: (known: readonly string[]) => `is not a label: remove it or check its spelling. The labels are: ${known.join(', ')}.`,
+  labelsFileName: (file: string) => `${file} is not named after a language: name it <lang>.yaml with a BCP 47 tag, e.g. en.yaml, zh-Hant.yaml.`,
+  noLabels: (lang: string, file: string) =>
+    `is "${lang}", a language citybrief has no words for: add ${file} with every label (copy citybrief's labels for en from the README and translate them).`,
+  labelsMissing: (keys: readonly string[]) => `lacks labels citybrief has no default for in this language: add ${keys.join(', ')}.`,
+  unknownProgrammeKind: (kind: string, known: readonly string[], file: string) =>
+    `is "${kind}", which is not a kind of programme: use one of ${known.join(', ')}, or add "${kind}" under programmeKinds in ${file}.`,
+  reservedField: (name: string, of: 'city' | 'figure') => `"${name}" is a built-in field of every ${of}: name the new field otherwise.`,
   blockedRequest: (url: string) => `a document asked for ${url}; citybrief loads nothing from outside the build and refused it`,
 } as const;
 
 function article(expected: string): string {
   const words: Record<string, string> = { number: 'a number', string: 'a text', array: 'a list', object: 'a mapping', boolean: 'true or false' };
   return words[expected] ?? expected;
-}
-
-/** Words printed in documents. */
-export interface Labels {
-  readonly keyFigures: string;
-  readonly charts: string;
-  readonly narrative: string;
-  readonly programmes: string;
-  readonly commentary: string;
-  readonly sources: string;
-  readonly sourceArticle: string;
-  readonly figureSources: string;
-  readonly derivedTag: string;
-  readonly derivedNote: string;
-  readonly over: string;
-  readonly nearly: string;
-  readonly yoy: string;
-  readonly rankPosition: (n: number) => string;
-  readonly rankWithin: (n: number) => string;
-  readonly rankListed: string;
-  readonly rankUnknown: string;
-  readonly unknown: string;
-  readonly noFigures: string;
-  readonly rankingChartNote: string;
-  readonly rankingTruncated: (n: number) => string;
-  readonly page: string;
-  readonly of: string;
-  readonly exact: string;
-  readonly period: string;
-  readonly generatedFrom: string;
-  readonly programmeKinds: Readonly<Record<string, string>>;
-  readonly overview: string;
-  readonly contents: string;
-  readonly comparison: string;
-  readonly comparisonNote: string;
-  readonly ranks: string;
-  readonly city: string;
-  readonly rank: string;
-  readonly fullBriefing: string;
-  readonly summaries: string;
-  readonly periodsDiffer: string;
-  readonly highlights: string;
-  readonly slides: string;
-}
-
-const zhHant: Labels = {
-  keyFigures: '重點數據',
-  charts: '數據圖表',
-  narrative: '年度工作',
-  programmes: '重點項目與舉措',
-  commentary: '點評',
-  sources: '資料來源',
-  sourceArticle: '原文',
-  figureSources: '數據出處',
-  derivedTag: '推算',
-  derivedNote: '標「推算」者並非原文所載,而是由原文數字計算得出。',
-  over: '逾',
-  nearly: '近',
-  yoy: '同比',
-  rankPosition: (n) => `第${n}位`,
-  rankWithin: (n) => `前${n}位`,
-  rankListed: '上榜',
-  rankUnknown: '未載明',
-  unknown: '未載明',
-  noFigures: '原文未載明本市的量化數據。',
-  rankingChartNote: '僅列原文載明的名次與授權量;「未載明」表示原文沒有提供,不代表為零。',
-  rankingTruncated: (n) => `另有${n}個城市未列出。`,
-  page: '第',
-  of: '頁,共',
-  exact: '精確值',
-  period: '期間',
-  generatedFrom: '本簡報由 citybrief 依據下列原文生成;每個數字皆可追溯至原文語句。',
-  programmeKinds: { programme: '試點項目', award: '獎項', policy: '政策', designation: '稱號', event: '活動' },
-  overview: '總覽',
-  contents: '目錄',
-  comparison: '城市比較',
-  comparisonNote: '每張圖只比較同一指標;同一圖中各城市使用相同刻度。',
-  ranks: '原文載明的名次',
-  city: '城市',
-  rank: '名次',
-  fullBriefing: '完整簡報',
-  summaries: '各城市摘要',
-  periodsDiffer: '各城市數據的期間不同(見標示),比較時請留意。',
-  highlights: '亮點',
-  slides: '投影片',
-};
-
-const zhHans: Labels = {
-  ...zhHant,
-  keyFigures: '重点数据',
-  charts: '数据图表',
-  narrative: '年度工作',
-  programmes: '重点项目与举措',
-  commentary: '点评',
-  sources: '资料来源',
-  sourceArticle: '原文',
-  figureSources: '数据出处',
-  derivedTag: '推算',
-  derivedNote: '标「推算」者并非原文所载,而是由原文数字计算得出。',
-  over: '逾',
-  nearly: '近',
-  yoy: '同比',
-  rankListed: '上榜',
-  rankUnknown: '未载明',
-  unknown: '未载明',
-  noFigures: '原文未载明本市的量化数据。',
-  rankingChartNote: '仅列原文载明的名次与授权量;「未载明」表示原文没有提供,不代表为零。',
-  rankingTruncated: (n) => `另有${n}个城市未列出。`,
-  page: '第',
-  of: '页,共',
-  exact: '精确值',
-  period: '期间',
-  generatedFrom: '本简报由 citybrief 依据下列原文生成;每个数字皆可追溯至原文语句。',
-  programmeKinds: { programme: '试点项目', award: '奖项', policy: '政策', designation: '称号', event: '活动' },
-  overview: '总览',
-  contents: '目录',
-  comparison: '城市比较',
-  comparisonNote: '每张图只比较同一指标;同一图中各城市使用相同刻度。',
-  ranks: '原文载明的名次',
-  city: '城市',
-  rank: '名次',
-  fullBriefing: '完整简报',
-  summaries: '各城市摘要',
-  periodsDiffer: '各城市数据的期间不同(见标示),比较时请留意。',
-  highlights: '亮点',
-  slides: '演示文稿',
-};
-
-const en: Labels = {
-  keyFigures: 'Key figures',
-  charts: 'Charts',
-  narrative: 'The year in review',
-  programmes: 'Programmes and initiatives',
-  commentary: 'Commentary',
-  sources: 'Sources',
-  sourceArticle: 'Article',
-  figureSources: 'Where each figure is stated',
-  derivedTag: 'derived',
-  derivedNote: 'Values marked "derived" are not stated in the source; they are computed from figures that are.',
-  over: 'over ',
-  nearly: 'nearly ',
-  yoy: 'YoY',
-  rankPosition: (n) => `No. ${n}`,
-  rankWithin: (n) => `Top ${n}`,
-  rankListed: 'Listed',
-  rankUnknown: 'not stated',
-  unknown: 'not stated',
-  noFigures: 'The source states no figures for this city.',
-  rankingChartNote: 'Only ranks and counts stated in the source are shown; "not stated" means the source gives none, not zero.',
-  rankingTruncated: (n) => `${n} more cities are not shown.`,
-  page: 'Page',
-  of: 'of',
-  exact: 'exact',
-  period: 'Period',
-  generatedFrom: 'Generated by citybrief from the source below; every number traces to a sentence of it.',
-  programmeKinds: { programme: 'Programme', award: 'Award', policy: 'Policy', designation: 'Designation', event: 'Event' },
-  overview: 'Overview',
-  contents: 'Contents',
-  comparison: 'Comparing cities',
-  comparisonNote: 'Each chart compares one metric; all cities in a chart share one scale.',
-  ranks: 'Ranks stated in the source',
-  city: 'City',
-  rank: 'Rank',
-  fullBriefing: 'Full briefing',
-  summaries: 'City summaries',
-  periodsDiffer: 'The cities’ figures cover different periods (as marked); compare with care.',
-  highlights: 'Highlights',
-  slides: 'Slides',
-};
-
-const byLang: Record<string, Labels> = { 'zh-hant': zhHant, 'zh-tw': zhHant, 'zh-hk': zhHant, 'zh-hans': zhHans, 'zh-cn': zhHans, zh: zhHans, en };
-
-/** Labels for a BCP 47 tag: exact match, then the language alone, then English. */
-export function labelsFor(lang: string): Labels {
-  const tag = lang.toLowerCase();
-  return byLang[tag] ?? byLang[tag.split('-')[0] ?? ''] ?? en;
 }

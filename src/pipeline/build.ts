@@ -3,15 +3,16 @@
  *
  *   load ─▶ validate ─▶ plan ─▶ context ─▶ charts ─▶ html ─▶ print ─▶ finish ─▶ write
  *
- *   1. load      read dataset.yaml, the city files and the source text   (load.ts)
- *   2. validate  schema and cross-file checks, every problem at once      (validate.ts)
- *   3. plan      hash each output's inputs; keep the unchanged ones       (plan.ts)
- *   4. context   view models: per city, and the cross-city overview       (context.ts)
- *   5. charts    Vega-Lite specs compiled once, rendered to SVG in Node   (charts.ts)
- *   6. html      Handlebars: briefing, slides and overview templates      (html.ts)
- *   7. print     Chromium prints each HTML to PDF                         (print.ts)
- *   8. finish    metadata, relative links, reproducible bytes             (finish.ts)
- *   9. write     atomic files; the manifest last                          (write.ts)
+ *   1. load      read dataset.yaml, the city files, the source text, labels (load.ts)
+ *   2. validate  schema and cross-file checks, every problem at once        (validate.ts)
+ *   3. plan      the kinds the templates declare (kinds.ts); hash each
+ *                output's inputs; keep the unchanged ones                   (plan.ts)
+ *   4. context   view models: per city, and for all cities                  (context.ts)
+ *   5. charts    Vega-Lite specs compiled once, rendered to SVG in Node     (charts.ts)
+ *   6. html      Handlebars: one template per kind, partials, helpers       (html.ts)
+ *   7. print     Chromium prints each HTML to PDF                           (print.ts)
+ *   8. finish    metadata, relative links, reproducible bytes               (finish.ts)
+ *   9. write     atomic files; the manifest last                            (write.ts)
  *
  * Stages 1–3 run before anything is written, so invalid data leaves the out
  * folder as it was; the first document of each kind is rendered before the
@@ -24,16 +25,18 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { resolveConfig, type BuildOptions, type Kind, type ResolvedConfig } from '../config.js';
+import { assetProblem, assetStore, type Asset } from '../assets.js';
+import { resolveConfig, type BuildOptions, type ResolvedConfig } from '../config.js';
 import { CitybriefError, UsageError } from '../errors.js';
-import { bundledFonts, fontLicences, type FontFace, type FontSet } from '../fonts.js';
+import { bundledFonts, fontLicences, type FontFace } from '../fonts.js';
 import { msg } from '../messages.js';
 import { listChartSpecs, type ChartSpecs } from './charts.js';
 import { buildOverviewContext, byline, contextBuilder, type CityContext } from './context.js';
 import { finishPdf, readOutline, type PdfMeta } from './finish.js';
 import type { RenderedHtml, Templates } from './html.js';
+import { readKinds, selectKinds, type KindSpec } from './kinds.js';
 import { load, type Loaded } from './load.js';
-import { knownCities, plan, readState, writeState, type Job, type State } from './plan.js';
+import { knownCities, plan, readState, validationBasis, writeState, type Job, type State } from './plan.js';
 import type { Printer } from './print.js';
 import { validate, type Valid } from './validate.js';
 import { MANIFEST, readManifest, writeAtomic, writeManifest, writeOutput, type Manifest, type ManifestEntry } from './write.js';
@@ -83,16 +86,28 @@ export async function validateDataset(options: BuildOptions = {}): Promise<Valid
   const config = resolveConfig(options);
   const loaded = await load(config);
   const valid = await checkedData(config, loaded, new Map());
-  // Compile the chart specs too, so a broken spec is found by validate as well.
+  // The kinds' front matter and the chart specs too, so a broken template or spec is found by validate as well.
+  kindsToBuild(config, await readKinds(config.templatesDir, config.cwd));
   const { loadChartSpecs } = await import('./charts.js');
   const charts = await loadChartSpecs(path.join(config.templatesDir, 'charts'), bundledFonts(valid.dataset.lang));
   for (const message of charts.warnings) config.onProgress({ type: 'warning', message });
   return valid;
 }
 
+/** A path as the user is shown it: relative to where they stand. */
+const shownBy = (config: ResolvedConfig) => (file: string) => path.relative(config.cwd, file) || file;
+
+/** What is wrong with an image name in the project's assets folder, or undefined when it is usable. */
+const imageChecker = (config: ResolvedConfig) => (name: string) => assetProblem(config.assetsDir, shownBy(config)(config.assetsDir), name);
+
 async function checkedData(config: ResolvedConfig, loaded: Loaded, known: ReadonlyMap<string, Valid['cities'][number]>): Promise<Valid> {
   const chartsDir = path.join(config.templatesDir, 'charts');
-  return validate(loaded, { chartSpecs: await listChartSpecs(chartsDir), chartsDir: path.relative(config.cwd, chartsDir) || chartsDir, known });
+  return validate(loaded, { chartSpecs: await listChartSpecs(chartsDir), chartsDir: shownBy(config)(chartsDir), known, asset: imageChecker(config), logo: config.logo });
+}
+
+/** The kinds this build makes, from those the templates declare. */
+function kindsToBuild(config: ResolvedConfig, all: readonly KindSpec[]): KindSpec[] {
+  return selectKinds(all, config.kinds, shownBy(config)(config.templatesDir));
 }
 
 /** A printer being started, and its warm-up (the browser and its pages). */
@@ -147,7 +162,10 @@ async function buildWith(config: ResolvedConfig, started: number, printerFor: ()
   for (const id of config.cities ?? []) if (!known.includes(id)) throw new UsageError(msg.unknownCity(id, known));
 
   stage('plan');
-  const planned = await timed('plan', () => plan(config, loaded, valid, previous, state));
+  const kinds = kindsToBuild(config, await timed('plan', () => readKinds(config.templatesDir, config.cwd)));
+  const images = assetStore(config.assetsDir);
+  const checkImage = imageChecker(config);
+  const planned = await timed('plan', () => plan(config, loaded, valid, kinds, previous, state, (name) => (checkImage(name) ? undefined : images.get(name).sha256)));
   config.onProgress({ type: 'plan', build: planned.todo.length, unchanged: planned.kept.length / 2 });
 
   const outputs: ManifestEntry[] = [];
@@ -182,12 +200,12 @@ async function buildWith(config: ResolvedConfig, started: number, printerFor: ()
     const fonts = bundledFonts(valid.dataset.lang);
     const charts = await timed('charts', () => loadChartSpecs(path.join(config.templatesDir, 'charts'), fonts));
     for (const message of charts.warnings) config.onProgress({ type: 'warning', message });
-    const templates = await timed('html', () => loadTemplates(config.templatesDir, fonts, config.kinds));
-    const documents = documentMaker(config, valid, charts, templates, fonts, timed);
+    const templates = await timed('html', () => loadTemplates(config.templatesDir, fonts, kinds, { labels: valid.labels, assetProblem: checkImage, shown: shownBy(config) }));
+    const documents = documentMaker(config, valid, kinds, charts, templates, timed);
 
     // A template that fails fails for the first document of its kind: find out before writing anything.
-    const first = new Map<Kind, Prepared>();
-    for (const job of planned.todo) if (!first.has(job.kind)) first.set(job.kind, await documents.prepare(job));
+    const first = new Map<string, Prepared>();
+    for (const job of planned.todo) if (!first.has(job.kind.name)) first.set(job.kind.name, await documents.prepare(job));
 
     // No browser at all is one error for the build, not one per document; nothing is written.
     await warming.catch((error: unknown) => {
@@ -201,22 +219,29 @@ async function buildWith(config: ResolvedConfig, started: number, printerFor: ()
     const worker = async () => {
       for (let job = queue.shift(); job && !stopped(); job = queue.shift()) {
         try {
-          const prepared = first.get(job.kind)?.job === job ? first.get(job.kind)! : await documents.prepare(job);
-          first.delete(job.kind);
-          await copyFonts(config.outDir, prepared.rendered.fonts, copied);
+          const prepared = first.get(job.kind.name)?.job === job ? first.get(job.kind.name)! : await documents.prepare(job);
+          first.delete(job.kind.name);
           let rendered = prepared.rendered;
-          let printed = await timed('print', () => printer.print({ path: job.path, html: rendered.print, fonts: rendered.fonts }));
+          const shown = rendered.assets.map((name) => images.get(name));
+          await copyFonts(config.outDir, rendered.fonts, copied);
+          await copyAssets(config.outDir, shown, copied);
+          const print = (html: RenderedHtml) => timed('print', () => printer.print({ path: job.path, html: html.print, fonts: html.fonts, assets: shown }));
+          let printed = await print(rendered);
           if (prepared.repaginate) {
-            const outline = await readOutline(printed.pdf);
-            rendered = await timed('html', () => prepared.repaginate!(outline));
-            printed = await timed('print', () => printer.print({ path: job.path, html: rendered.print, fonts: rendered.fonts }));
+            // A document that shows where its headings fall (a table of contents) is printed again with the pages the first print gave them.
+            const again = await timed('html', async () => prepared.repaginate!(await readOutline(printed.pdf)));
+            if (again.print !== rendered.print) {
+              rendered = again;
+              printed = await print(rendered);
+            }
           }
-          if (printed.overflows.length > 0) config.onProgress({ type: 'warning', message: msg.overflow(job.path, job.kind, printed.overflows) });
+          if (printed.overflows.length > 0) config.onProgress({ type: 'warning', message: msg.overflow(job.path, job.kind.boxes, printed.overflows) });
           const finished = await timed('finish', () =>
             finishPdf(printed.pdf, { ...prepared.meta, lang: valid.dataset.lang, creator: config.creator, epoch: config.epoch, dir: path.posix.dirname(job.path).replace(/^\.$/, '') }),
           );
           await timed('write', async () => {
-            const base = { city: job.city, kind: job.kind, lang: valid.dataset.lang, inputs: job.inputs };
+            const assets = shown.length > 0 ? { assets: Object.fromEntries(shown.map((a) => [a.name, a.sha256])) } : {};
+            const base = { city: job.city, kind: job.kind.name, lang: valid.dataset.lang, inputs: job.inputs, ...assets };
             // Each file enters the manifest as soon as it is written, so none stands unlisted if the other fails.
             outputs.push(await writeOutput(config.outDir, { ...base, format: 'pdf', path: job.pdfPath }, finished.pdf, finished.pages));
             outputs.push(await writeOutput(config.outDir, { ...base, format: 'html', path: job.path }, rendered.html, null));
@@ -226,7 +251,7 @@ async function buildWith(config: ResolvedConfig, started: number, printerFor: ()
               manifest = await writeManifest(config.outDir, manifest, [...planned.kept, ...outputs]);
             }
           });
-          config.onProgress({ type: 'output', kind: job.kind, city: job.city, path: job.pdfPath, done: ++done, total: planned.todo.length });
+          config.onProgress({ type: 'output', kind: job.kind.name, city: job.city, path: job.pdfPath, done: ++done, total: planned.todo.length });
         } catch (error) {
           if (stopped()) break;
           failures.push({ path: job.pdfPath, city: job.city, error: error as Error });
@@ -266,13 +291,14 @@ interface Prepared {
 type Timed = <T>(stage: Stage, work: () => Promise<T> | T) => Promise<T>;
 
 /** Stages 4–6 for one job: its context, its charts, its HTML. */
-function documentMaker(config: ResolvedConfig, valid: Valid, charts: ChartSpecs, templates: Templates, fonts: FontSet, timed: Timed) {
-  const { dataset } = valid;
-  const contexts = contextBuilder(valid);
+function documentMaker(config: ResolvedConfig, valid: Valid, kinds: readonly KindSpec[], charts: ChartSpecs, templates: Templates, timed: Timed) {
+  const { dataset, labels } = valid;
+  const documents = Object.fromEntries(kinds.filter((k) => k.per === 'city').map((k) => [k.name, k.output]));
+  const contexts = contextBuilder(valid, { logo: config.logo, documents }, charts.names);
   const byId = new Map(valid.cities.map((c) => [c.id, c]));
   const author = [dataset.source.publication, byline(dataset.source)].filter(Boolean).join(' ');
-  // A city's briefing and slides show the same charts and are planned one after the other: the SVG
-  // depends only on the spec, the rows and the id prefix, so the second document reuses the first's.
+  // A city's documents show the same charts and are planned one after the other: the SVG
+  // depends only on the spec, the rows and the id prefix, so the later documents reuse the first's.
   const recent = new Map<string, Promise<string>>();
   const svgOf = (spec: string, rows: readonly object[], prefix: string) => {
     const key = JSON.stringify([spec, prefix, rows]);
@@ -289,40 +315,45 @@ function documentMaker(config: ResolvedConfig, valid: Valid, charts: ChartSpecs,
     for (const chart of list) out.push({ ...chart, svg: await svgOf(chart.spec, chart.rows, `${scope}-${chart.id}`) });
     return out;
   };
-  const checkGlyphs = (job: Job, rendered: RenderedHtml) => {
+  const render = (job: Job, data: object) => {
+    const rendered = templates.render(job.kind, data, job.depth);
     if (rendered.missing.length > 0) config.onProgress({ type: 'warning', message: msg.uncoveredGlyphs(job.path, rendered.missing) });
     return rendered;
   };
 
   return {
     async prepare(job: Job): Promise<Prepared> {
-      if (job.kind === 'overview') {
+      if (job.city === null) {
         const all: CityContext[] = await timed('context', () => valid.cities.map((c) => contexts.city(c)));
-        const overview = await timed('context', () => buildOverviewContext(valid, all));
-        const data = { ...overview, charts: await timed('charts', () => withSvgs(overview.charts, 'overview')) };
+        const overview = await timed('context', () => buildOverviewContext(valid, all, charts.names));
+        const data = { ...overview, charts: await timed('charts', () => withSvgs(overview.charts, job.kind.name)) };
         const toc = [
-          { title: overview.labels.comparison, anchor: 'comparison' },
+          ...(overview.charts.length > 0 ? [{ title: labels.words.comparison, anchor: 'comparison' }] : []),
           ...overview.cities.map((c) => ({ title: c.name, anchor: c.anchor, headline: c.headline })),
         ];
-        const render = (pages: ReadonlyMap<string, number>) =>
-          checkGlyphs(job, templates.render('overview', { ...data, toc: toc.map((t) => ({ ...t, page: pages.get(t.anchor) ?? '' })) }, 'fonts/'));
+        const renderWith = (pages: ReadonlyMap<string, number>) => render(job, { ...data, toc: toc.map((t) => ({ ...t, page: pages.get(t.anchor) ?? '' })) });
+        const rendered = await timed('html', () => renderWith(new Map()));
         return {
           job,
-          rendered: await timed('html', () => render(new Map())),
-          meta: { title: `${dataset.title} — ${overview.labels.overview}`, subject: overview.cities.map((c) => c.name).join('、'), author, keywords: [dataset.title, ...overview.cities.map((c) => c.name)] },
-          repaginate: async (outline) => render(tocPages(toc, outline)),
+          rendered,
+          meta: {
+            title: titleOf(rendered.html) ?? `${dataset.title} — ${labels.words.overview}`,
+            subject: labels.list(overview.cities.map((c) => c.name)),
+            author,
+            keywords: [dataset.title, ...overview.cities.map((c) => c.name)],
+          },
+          repaginate: async (outline) => renderWith(tocPages(toc, outline)),
         };
       }
-      const city = byId.get(job.city!)!;
+      const city = byId.get(job.city)!;
       const context = await timed('context', () => contexts.city(city));
       const data = { ...context, city: { ...context.city, charts: await timed('charts', () => withSvgs(context.city.charts, 'chart')) } };
-      const rendered = await timed('html', () => checkGlyphs(job, templates.render(job.kind, data, '../fonts/')));
-      const title = `${context.city.name} — ${dataset.title}`;
+      const rendered = await timed('html', () => render(job, data));
       return {
         job,
         rendered,
         meta: {
-          title: job.kind === 'slides' ? `${title} · ${context.labels.slides}` : title,
+          title: titleOf(rendered.html) ?? `${context.city.name} — ${dataset.title}`,
           subject: context.city.headline.join(' · '),
           author,
           keywords: [...new Set([context.city.name, ...context.city.otherNames, ...city.aliases, dataset.title])],
@@ -330,6 +361,19 @@ function documentMaker(config: ResolvedConfig, valid: Valid, charts: ChartSpecs,
       };
     },
   };
+}
+
+/** The text of a document's <title>, which becomes its PDF's title, or undefined when it has none. */
+export function titleOf(html: string): string | undefined {
+  const m = /<title[^>]*>([\s\S]*?)<\/title\s*>/i.exec(html);
+  if (!m) return undefined;
+  const text = m[1]!
+    .replace(/&(#x[0-9a-f]+|#\d+|amp|lt|gt|quot|apos|#39);/gi, (_, e: string) =>
+      e[0] === '#' ? String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : Number(e.slice(1))) : ({ amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" } as Record<string, string>)[e.toLowerCase()]!,
+    )
+    .replace(/\s+/g, ' ')
+    .trim();
+  return text || undefined;
 }
 
 /** Page of each table-of-contents entry: the first outline entry with its title, in order. */
@@ -364,13 +408,27 @@ async function nextState(config: ResolvedConfig, loaded: Loaded, valid: Valid, m
       if (info?.size === entry.bytes) outputs[entry.path] = { bytes: info.size, mtimeMs: info.mtimeMs };
     }),
   );
-  const reusable = state && state.version === config.version && state.sourceSha256 === loaded.sourceSha256 ? state.cities : {};
+  const basis = validationBasis(loaded);
+  const reusable = state && state.version === config.version && state.basis === basis ? state.cities : {};
   return {
     version: config.version,
-    sourceSha256: loaded.sourceSha256 ?? '',
+    basis,
     cities: { ...Object.fromEntries([...Object.entries(reusable)].filter(([sha]) => valid.files.has(sha))), ...Object.fromEntries(valid.files) },
     outputs,
   };
+}
+
+/** Images HTML outputs show (assets/ in the out folder), as the project has them. */
+async function copyAssets(outDir: string, assets: readonly Asset[], copied: Set<string>): Promise<void> {
+  for (const asset of assets) {
+    const target = path.join(outDir, 'assets', ...asset.name.split('/'));
+    const key = `${target}\0${asset.sha256}`;
+    if (copied.has(key)) continue;
+    // An image changed since the last build is written again; an unchanged one is left as it is.
+    const current = await readFile(target).catch(() => undefined);
+    if (!current || !current.equals(asset.bytes)) await writeAtomic(target, asset.bytes);
+    copied.add(key);
+  }
 }
 
 /** Font files HTML outputs refer to (fonts/ beside the documents), so the HTML opens with its own type. */

@@ -5,9 +5,9 @@
  * tied to the source fragment it comes from. Templates only arrange.
  */
 import path from 'node:path';
-import { compactDiffers, percent, withUnit } from '../format.js';
-import { labelsFor, type Labels } from '../messages.js';
-import type { CityData, FigureData, RankData } from './schema.js';
+import { compactDiffers, exactNumber, percent, withUnit } from '../format.js';
+import type { Labels } from '../labels.js';
+import type { CityData, FieldDeclarationData, FigureData, RankData } from './schema.js';
 import type { Valid } from './validate.js';
 
 export interface FigureView {
@@ -31,6 +31,8 @@ export interface FigureView {
   /** Footnote number of its source in the document's source list. */
   readonly note: number | undefined;
   readonly key: boolean;
+  /** The dataset's own figure fields, as the data gives them. */
+  readonly [field: string]: unknown;
 }
 
 export interface ChartView {
@@ -53,39 +55,67 @@ export interface ChartRow {
   readonly order: number;
 }
 
+/** What templates see of the dataset, the same in every document. */
+export interface DatasetView {
+  readonly title: string;
+  readonly period: string;
+  readonly source: Valid['dataset']['source'] & {
+    readonly fileName: string;
+    /** The authors with their roles: 向利/文 陳建明/圖. */
+    readonly byline: string;
+    /** How the source is credited: its attribution, else the publication and the byline. */
+    readonly credit: string;
+  };
+  readonly ranking: { readonly title: string; readonly metric: string } | undefined;
+}
+
+export interface CityView {
+  readonly id: string;
+  readonly name: string;
+  readonly otherNames: readonly string[];
+  readonly headline: readonly string[];
+  readonly narrative: readonly string[];
+  readonly commentary: string | undefined;
+  readonly rank: { readonly text: string; readonly source: string; readonly note: number } | undefined;
+  readonly figures: readonly FigureView[];
+  readonly keyFigures: readonly FigureView[];
+  readonly programmes: readonly { readonly name: string; readonly kind: string; readonly source: string }[];
+  readonly charts: readonly ChartView[];
+  readonly hasDerived: boolean;
+  /** The dataset's own city fields that print as text, in the order dataset.yaml declares them, with their labels. */
+  readonly facts: readonly { readonly name: string; readonly label: string; readonly value: string }[];
+  /** Each per-city kind's output for this city, relative to the out folder: { briefing: 'shenzhen/briefing.pdf' }. */
+  readonly documents: Readonly<Record<string, string>>;
+  /** The dataset's own city fields, as the data gives them (an image field holds the image's name: {{asset city.photo}}). */
+  readonly [field: string]: unknown;
+}
+
 export interface CityContext {
   readonly lang: string;
-  readonly labels: Labels;
-  readonly dataset: {
-    readonly title: string;
-    readonly period: string;
-    readonly source: Valid['dataset']['source'] & { readonly fileName: string; readonly byline: string };
-    readonly ranking: { readonly title: string; readonly metric: string } | undefined;
-  };
-  readonly city: {
-    readonly id: string;
-    readonly name: string;
-    readonly otherNames: readonly string[];
-    readonly headline: readonly string[];
-    readonly narrative: readonly string[];
-    readonly commentary: string | undefined;
-    readonly rank: { readonly text: string; readonly source: string; readonly note: number } | undefined;
-    readonly figures: readonly FigureView[];
-    readonly keyFigures: readonly FigureView[];
-    readonly programmes: readonly { readonly name: string; readonly kind: string; readonly source: string }[];
-    readonly charts: readonly ChartView[];
-    readonly hasDerived: boolean;
-  };
+  /** The words the document prints: {{labels.keyFigures}}. */
+  readonly labels: Labels['words'];
+  /** The project's logo (an image name for {{asset logo}}), if it has one. */
+  readonly logo: string | undefined;
+  readonly dataset: DatasetView;
+  readonly city: CityView;
   /** Source fragments cited in the document, numbered from 1. */
   readonly notes: readonly { readonly n: number; readonly text: string }[];
 }
 
+/** What the context stage needs besides the data. */
+export interface ContextOptions {
+  readonly logo?: string;
+  /** Output paths (without extension) of the per-city kinds, with {city}: { briefing: '{city}/briefing' }. */
+  readonly documents: Readonly<Record<string, string>>;
+}
+
 export interface OverviewContext {
   readonly lang: string;
-  readonly labels: Labels;
-  readonly dataset: CityContext['dataset'];
-  /** Every city, each with the path of its briefing relative to the overview. */
-  readonly cities: readonly (CityContext['city'] & { readonly briefing: string; readonly anchor: string })[];
+  readonly labels: Labels['words'];
+  readonly logo: string | undefined;
+  readonly dataset: DatasetView;
+  /** Every city, each with an anchor for links within the document (its documents' paths are relative to the out folder). */
+  readonly cities: readonly (CityView & { readonly anchor: string })[];
   readonly ranks: readonly { readonly name: string; readonly text: string; readonly stated: boolean }[];
   /** The cross-city ranking chart, then one chart per metric stated for several cities. */
   readonly charts: readonly ChartView[];
@@ -94,15 +124,18 @@ export interface OverviewContext {
 /**
  * The overview puts cities side by side: their stated ranks, and each metric
  * that several cities state, in one chart per metric so they share a scale.
+ * `specs` are the chart specs the templates have: a chart whose spec is
+ * missing is left out (a kind that draws no chart needs none).
  */
-export function buildOverviewContext(valid: Valid, cities: readonly CityContext[]): OverviewContext {
+export function buildOverviewContext(valid: Valid, cities: readonly CityContext[], specs: ReadonlySet<string>): OverviewContext {
   const first = cities[0];
   if (!first) throw new Error('an overview needs at least one city');
-  const { labels, lang, dataset } = first;
+  const { labels } = valid;
+  const { lang, dataset, logo } = first;
   const charts: ChartView[] = [];
-  if (dataset.ranking) charts.push(rankingChart(rankingRows(valid, labels, dataset.ranking.metric), undefined, labels, dataset.ranking.title));
+  if (dataset.ranking && specs.has('ranking')) charts.push(rankingChart(rankingRows(valid, labels, dataset.ranking.metric), undefined, labels, dataset.ranking.title));
 
-  const metrics = new Map<string, { city: CityContext['city']; figure: FigureView }[]>();
+  const metrics = new Map<string, { city: CityView; figure: FigureView }[]>();
   for (const { city } of cities) {
     for (const figure of city.figures) {
       if (figure.derived) continue;
@@ -111,7 +144,7 @@ export function buildOverviewContext(valid: Valid, cities: readonly CityContext[
       metrics.set(figure.metric, list);
     }
   }
-  for (const [metric, entries] of metrics) {
+  for (const [metric, entries] of specs.has('bars') ? metrics : []) {
     if (new Set(entries.map((e) => e.city.id)).size < 2) continue;
     const periods = new Set(entries.map((e) => e.figure.period));
     const rows = [...entries]
@@ -126,15 +159,16 @@ export function buildOverviewContext(valid: Valid, cities: readonly CityContext[
         current: false,
         order,
       }));
-    charts.push({ id: `compare-${metric}`, spec: 'bars', title: metricLabel(valid, metric), note: periods.size > 1 ? labels.periodsDiffer : undefined, rows });
+    charts.push({ id: `compare-${metric}`, spec: 'bars', title: metricLabel(valid, metric), note: periods.size > 1 ? labels.words.periodsDiffer : undefined, rows });
   }
 
   return {
     lang,
-    labels,
+    labels: labels.words,
+    logo,
     dataset,
-    cities: cities.map(({ city }) => ({ ...city, briefing: `${city.id}/briefing.pdf`, anchor: `city-${city.id}` })),
-    ranks: cities.map(({ city }) => ({ name: city.name, text: city.rank?.text ?? labels.rankUnknown, stated: city.rank !== undefined })),
+    cities: cities.map(({ city }) => ({ ...city, anchor: `city-${city.id}` })),
+    ranks: cities.map(({ city }) => ({ name: city.name, text: city.rank?.text ?? labels.words.rankUnknown, stated: city.rank !== undefined })),
     charts,
   };
 }
@@ -143,16 +177,15 @@ export function buildOverviewContext(valid: Valid, cities: readonly CityContext[
  * Per-city contexts on demand, sharing what is computed once per build (the
  * cross-city ranking), so a large build never holds every context at once.
  */
-export function contextBuilder(valid: Valid): { city(city: CityData): CityContext } {
-  const { dataset } = valid;
+export function contextBuilder(valid: Valid, options: ContextOptions, specs: ReadonlySet<string>): { city(city: CityData): CityContext } {
+  const { dataset, labels } = valid;
   const lang = dataset.lang;
-  const labels = labelsFor(lang);
-  const ranking = dataset.ranking;
-  const shared = {
+  const ranking = dataset.ranking && specs.has('ranking') ? dataset.ranking : undefined;
+  const shared: DatasetView = {
     title: dataset.title,
     period: dataset.period,
-    source: { ...dataset.source, fileName: path.basename(valid.sourceFile), byline: byline(dataset.source) },
-    ranking: ranking ? { title: ranking.title, metric: ranking.metric } : undefined,
+    source: { ...dataset.source, fileName: path.basename(valid.sourceFile), byline: byline(dataset.source), credit: credit(dataset.source) },
+    ranking: dataset.ranking ? { title: dataset.ranking.title, metric: dataset.ranking.metric } : undefined,
   };
 
   const rows = ranking ? rankingRows(valid, labels, ranking.metric) : undefined;
@@ -166,7 +199,7 @@ export function contextBuilder(valid: Valid): { city(city: CityData): CityContex
         return notes.length;
       };
       const rank = city.rank ? { text: rankText(city.rank, labels), source: city.rank.source, note: cite(city.rank.source) } : undefined;
-      const figures = city.figures.map((f) => figureView(f, city, valid, labels, f.source ? cite(f.source) : undefined));
+      const figures = city.figures.map((f) => figureView(f, city, valid, f.source ? cite(f.source) : undefined));
       const charts: ChartView[] = city.charts.map((chart) => ({
         id: chart.id,
         spec: chart.spec,
@@ -178,9 +211,11 @@ export function contextBuilder(valid: Valid): { city(city: CityData): CityContex
 
       return {
         lang,
-        labels,
+        labels: labels.words,
+        logo: options.logo,
         dataset: shared,
         city: {
+          ...ownFields(city, valid.fields.city),
           id: city.id,
           name: city.name[lang] ?? city.id,
           otherNames: Object.entries(city.name).filter(([l]) => l !== lang).map(([, n]) => n),
@@ -190,14 +225,34 @@ export function contextBuilder(valid: Valid): { city(city: CityData): CityContex
           rank,
           figures,
           keyFigures: figures.filter((f) => f.key),
-          programmes: city.programmes.map((p) => ({ name: p.name, kind: labels.programmeKinds[p.kind] ?? p.kind, source: p.source })),
+          programmes: city.programmes.map((p) => ({ name: p.name, kind: labels.words.programmeKinds[p.kind] ?? p.kind, source: p.source })),
           charts,
           hasDerived: figures.some((f) => f.derived),
+          facts: facts(city, valid),
+          documents: Object.fromEntries(Object.entries(options.documents).map(([kind, output]) => [kind, `${output.replaceAll('{city}', city.id)}.pdf`])),
         },
         notes,
       };
     },
   };
+}
+
+/** The dataset's own fields of a city or figure, as the data gives them. */
+function ownFields(item: object, declared: Readonly<Record<string, FieldDeclarationData>>): Record<string, unknown> {
+  return Object.fromEntries(Object.keys(declared).flatMap((name) => (Object.hasOwn(item, name) ? [[name, (item as Record<string, unknown>)[name]]] : [])));
+}
+
+/** A city's own fields that read as text (not images), formatted in the dataset's language, in the order they are declared. */
+function facts(city: CityData, valid: Valid): CityView['facts'] {
+  const lang = valid.dataset.lang;
+  const out: { name: string; label: string; value: string }[] = [];
+  for (const [name, declaration] of Object.entries(valid.fields.city)) {
+    const value = (city as Record<string, unknown>)[name];
+    if (value === undefined || declaration.type === 'image') continue;
+    const text = typeof value === 'number' ? exactNumber(value, lang) : Array.isArray(value) ? valid.labels.list(value.map(String)) : typeof value === 'boolean' ? (value ? '✓' : '✗') : String(value);
+    out.push({ name, label: declaration.label ?? name, value: text });
+  }
+  return out;
 }
 
 /** A metric's label; own properties only, so a metric named like an Object method is not mistaken for one. */
@@ -210,16 +265,23 @@ export function byline(source: Valid['dataset']['source']): string {
   return source.authors.map((a) => `${a.name}/${a.role}`).join(' ');
 }
 
-export function rankText(rank: RankData, labels: Labels): string {
-  if ('position' in rank) return labels.rankPosition(rank.position);
-  if ('within' in rank) return labels.rankWithin(rank.within);
-  return labels.rankListed;
+/** The credit line: the source's attribution (without the brackets sources often set it in), else its publication and byline. */
+export function credit(source: Valid['dataset']['source']): string {
+  if (source.attribution) return source.attribution.trim().replace(/^[(（]([^()（）]*)[)）]$/, '$1');
+  return [source.publication, byline(source)].filter(Boolean).join(' ');
 }
 
-function figureView(f: FigureData, city: CityData, valid: Valid, labels: Labels, note: number | undefined): FigureView {
+export function rankText(rank: RankData, labels: Labels): string {
+  if ('position' in rank) return labels.format('rankPosition', { n: rank.position });
+  if ('within' in rank) return labels.format('rankWithin', { n: rank.within });
+  return labels.words.rankListed;
+}
+
+function figureView(f: FigureData, city: CityData, valid: Valid, note: number | undefined): FigureView {
   const lang = valid.dataset.lang;
-  const qualifier = f.qualifier ? labels[f.qualifier] : '';
+  const qualifier = f.qualifier ? valid.labels.words[f.qualifier] : '';
   return {
+    ...ownFields(f, valid.fields.figure),
     id: f.id,
     metric: f.metric,
     label: f.label ?? metricLabel(valid, f.metric),
@@ -245,7 +307,7 @@ function figureView(f: FigureData, city: CityData, valid: Valid, labels: Labels,
 function figureRow(f: FigureView, order: number, labels: Labels): ChartRow {
   // The chart caption names the change (e.g. 同比增長); the label carries only the signed value.
   const change = f.change ? ` (${f.change})` : '';
-  const derived = f.derived ? `(${labels.derivedTag})` : '';
+  const derived = f.derived ? `(${labels.words.derivedTag})` : '';
   return {
     label: f.label,
     series: f.label,
@@ -278,7 +340,7 @@ export function rankingRows(valid: Valid, labels: Labels, metric: string): Ranki
     .map(({ city }) => {
       const figure = city.figures.find((f) => f.metric === metric && !f.derived && (f.period ?? valid.dataset.period) === valid.dataset.period);
       const name = city.name[lang] ?? city.id;
-      const rank = city.rank ? rankText(city.rank, labels) : labels.rankUnknown;
+      const rank = city.rank ? rankText(city.rank, labels) : labels.words.rankUnknown;
       return {
         id: city.id,
         known: figure !== undefined,
@@ -286,7 +348,7 @@ export function rankingRows(valid: Valid, labels: Labels, metric: string): Ranki
         series: name,
         group: rank,
         value: figure ? figure.value : null,
-        valueText: figure ? withUnit(figure.value, figure.unit, lang) : labels.unknown,
+        valueText: figure ? withUnit(figure.value, figure.unit, lang) : labels.words.unknown,
       };
     });
 }
@@ -294,12 +356,12 @@ export function rankingRows(valid: Valid, labels: Labels, metric: string): Ranki
 /** The ranking chart for one document: every city, or for large datasets the top rows and the current city. */
 function rankingChart(rows: readonly RankingRow[], current: string | undefined, labels: Labels, title: string): ChartView {
   let shown = rows;
-  let note = labels.rankingChartNote;
+  let note = labels.words.rankingChartNote;
   if (rows.length > RANKING_ROWS) {
     shown = rows.slice(0, RANKING_ROWS - 2);
     const own = rows.find((r) => r.id === current);
     if (own && !shown.includes(own)) shown = [...shown, own];
-    note = `${note} ${labels.rankingTruncated(rows.length - shown.length)}`;
+    note = `${note} ${labels.format('rankingTruncated', { n: rows.length - shown.length })}`;
   }
   return {
     id: 'ranking',

@@ -1,31 +1,46 @@
 /**
- * Stage 5 — html: one Handlebars environment per build, with the templates'
- * partials and citybrief's helpers, compiled once. Each document is rendered
- * from its context with its chart SVGs inlined; the @font-face rules name only
- * the font subsets the document's text needs.
+ * Stage 6 — html: one Handlebars environment per build, with the templates'
+ * partials, citybrief's helpers and the project's own (helpers.mjs), compiled
+ * once. Each document is rendered from its context with its chart SVGs
+ * inlined; the @font-face rules name only the font subsets the document's
+ * text needs, and a kind that declares its page size gets it.
  */
+import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type HandlebarsNS from 'handlebars';
+import { assetUrl } from '../assets.js';
+import { TemplateError } from '../errors.js';
+import { compactNumber, exactNumber, percent, withUnit } from '../format.js';
+import type { Labels, LabelKey } from '../labels.js';
+import { msg } from '../messages.js';
+import type { FontFace, FontSet } from '../fonts.js';
+import type { KindSpec } from './kinds.js';
 
 /** A parsed template (the global `hbs` namespace of Handlebars' typings). */
 type Program = ReturnType<typeof HandlebarsNS.parse>;
-import { TemplateError } from '../errors.js';
-import { compactNumber, exactNumber, percent, withUnit } from '../format.js';
-import { msg } from '../messages.js';
-import type { Kind } from '../config.js';
-import type { FontFace, FontSet } from '../fonts.js';
 
 const FONT_FACES_MARK = '/*citybrief:font-faces*/';
 
+/** A project's helpers: the first of these files in its templates folder. */
+export const HELPER_MODULES = ['helpers.mjs', 'helpers.js'];
+
+export interface TemplateOptions {
+  readonly labels: Labels;
+  /** What is wrong with an image name (the end of a message), or undefined when it is a usable image. */
+  readonly assetProblem: (name: string) => string | undefined;
+  /** How the working directory shows paths in messages. */
+  readonly shown: (file: string) => string;
+}
 
 export interface Templates {
   /**
    * Render a document of `kind` from `data` (a context with chart SVGs
-   * attached). `fontBase` is the fonts folder relative to the document,
-   * e.g. `../fonts/` for out/<city>/briefing.html.
+   * attached). `depth` is how many folders below the out folder the
+   * document is: links, images and fonts are relative to it.
    */
-  render(kind: Kind, data: object, fontBase: string): RenderedHtml;
+  render(kind: KindSpec, data: object, depth: number): RenderedHtml;
 }
 
 export interface RenderedHtml {
@@ -37,25 +52,59 @@ export interface RenderedHtml {
   readonly fonts: readonly FontFace[];
   /** Characters no bundled font has. */
   readonly missing: readonly string[];
+  /** Images the document shows (names in the assets folder). */
+  readonly assets: readonly string[];
+}
+
+/** What helpers know about the document being rendered (Handlebars' private data, @citybrief). */
+interface RenderState {
+  readonly depth: number;
+  readonly assets: Set<string>;
+}
+
+/** A helper threw: where it was called (the file is added by the template or partial it was called in). */
+class HelperFailure extends Error {
+  file: string | undefined;
+  constructor(
+    readonly helper: string,
+    readonly at: { line: number; column: number } | undefined,
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+function located(file: string, at: { line: number; column: number } | undefined): string {
+  return at ? `${file}:${at.line}:${at.column + 1}` : file;
 }
 
 /**
- * Compile the templates of the requested kinds, the partials, and read every
- * stylesheet of the folder (`theme.css` becomes `styles.theme`).
+ * Compile the templates of the requested kinds, the partials, the project's
+ * helpers, and read every stylesheet of the folder (`theme.css` becomes
+ * `styles.theme`).
  */
-export async function loadTemplates(dir: string, fonts: FontSet, kinds: readonly Kind[]): Promise<Templates> {
+export async function loadTemplates(dir: string, fonts: FontSet, kinds: readonly KindSpec[], options: TemplateOptions): Promise<Templates> {
   const { default: Handlebars } = await import('handlebars');
   const hbs = Handlebars.create();
-  registerHelpers(hbs);
+  registerHelpers(hbs, options);
+  await registerProjectHelpers(hbs, dir, options.shown);
 
   const trees = new Map<string, Program>();
   const partialsDir = path.join(dir, 'partials');
-  const partialFiles = (await readdir(partialsDir).catch(() => [] as string[])).filter((f) => f.endsWith('.hbs')).sort();
+  const partialFiles = (await readdir(partialsDir, { recursive: true }).catch(() => [] as string[])).filter((f) => f.endsWith('.hbs')).sort();
   for (const file of partialFiles) {
     const full = path.join(partialsDir, file);
-    const { ast, template } = compile(hbs, await readFile(full, 'utf8'), full);
+    const { ast, template } = compile(hbs, await readFile(full, 'utf8'), options.shown(full));
     trees.set(full, ast);
-    hbs.registerPartial(file.slice(0, -4), template);
+    // A helper failing inside the partial is located in the partial's file.
+    hbs.registerPartial(file.slice(0, -4).split(path.sep).join('/'), ((context: unknown, opts: HandlebarsNS.RuntimeOptions) => {
+      try {
+        return template(context, opts);
+      } catch (error) {
+        if (error instanceof HelperFailure) error.file ??= options.shown(full);
+        throw error;
+      }
+    }) as unknown as HandlebarsNS.Template);
   }
 
   const styles: Record<string, string> = {};
@@ -63,33 +112,86 @@ export async function loadTemplates(dir: string, fonts: FontSet, kinds: readonly
     styles[file.slice(0, -4)] = await readFile(path.join(dir, file), 'utf8');
   }
 
-  const compiled = new Map<Kind, { file: string; template: HandlebarsNS.TemplateDelegate }>();
+  const compiled = new Map<string, { file: string; template: HandlebarsNS.TemplateDelegate }>();
   for (const kind of kinds) {
-    const file = path.join(dir, `${kind}.hbs`);
-    const source = await readFile(file, 'utf8').catch(() => {
-      throw new TemplateError(msg.templateMissing(file));
-    });
-    const { ast, template } = compile(hbs, source, file);
-    trees.set(file, ast);
-    compiled.set(kind, { file, template });
+    const { ast, template } = compile(hbs, kind.source, options.shown(kind.file));
+    trees.set(kind.file, ast);
+    compiled.set(kind.name, { file: options.shown(kind.file), template });
   }
-  for (const [file, ast] of trees) checkNames(hbs, ast, file);
+  for (const [file, ast] of trees) checkNames(hbs, ast, options.shown(file), options.assetProblem);
 
   return {
-    render(kind, data, fontBase) {
-      const entry = compiled.get(kind);
-      if (!entry) throw new TemplateError(msg.templateMissing(path.join(dir, `${kind}.hbs`)));
+    render(kind, data, depth) {
+      const entry = compiled.get(kind.name);
+      if (!entry) throw new TemplateError(msg.templateMissing(kind.file));
+      const state: RenderState = { depth, assets: new Set() };
       let html: string;
       try {
-        html = entry.template({ ...data, styles, fontFaces: FONT_FACES_MARK });
+        html = entry.template({ ...data, styles, fontFaces: FONT_FACES_MARK }, { data: { citybrief: state } });
       } catch (error) {
+        if (error instanceof HelperFailure) throw new TemplateError(msg.templateInvalid(located(error.file ?? entry.file, error.at), msg.helperThrew(error.helper, error.reason)));
         throw new TemplateError(msg.templateInvalid(entry.file, (error as Error).message), { cause: error });
       }
+      // A kind that declares its page size gets it after the stylesheets, so it wins over theirs.
+      if (kind.page) html = withPageSize(html, kind.page);
       const { faces: used, missing } = fonts.scan(html);
       // Stylesheets set type with var(--citybrief-fonts): the bundled families in the order the language prefers.
       const stack = `:root{--citybrief-fonts:${fonts.stack};}`;
-      return { html: html.replace(FONT_FACES_MARK, `${fonts.css(used, fontBase)}\n${stack}`), print: html.replace(FONT_FACES_MARK, stack), fonts: used, missing };
+      const fontBase = `${'../'.repeat(depth)}fonts/`;
+      return {
+        html: html.replace(FONT_FACES_MARK, `${fonts.css(used, fontBase)}\n${stack}`),
+        print: html.replace(FONT_FACES_MARK, stack),
+        fonts: used,
+        missing,
+        assets: [...state.assets].sort(),
+      };
     },
+  };
+}
+
+/** The document with `@page { size }` as the last rule of its head (or its first, where it has no head end). */
+function withPageSize(html: string, size: string): string {
+  const rule = `<style>@page{size:${size};}</style>`;
+  const end = html.search(/<\/head\s*>/i);
+  return end === -1 ? `${rule}${html}` : `${html.slice(0, end)}${rule}${html.slice(end)}`;
+}
+
+/**
+ * The project's own helpers: the functions helpers.mjs (or helpers.js) in the templates folder
+ * exports, each named after its export (a default export may be an object of them). A project's
+ * helpers are code the project trusts; what the data holds reaches them as arguments only.
+ */
+async function registerProjectHelpers(hbs: typeof HandlebarsNS, dir: string, shown: (file: string) => string): Promise<void> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const name = HELPER_MODULES.find((m) => names.includes(m));
+  if (!name) return;
+  const file = path.join(dir, name);
+  let module: Record<string, unknown>;
+  try {
+    // The URL carries the file's hash: a long-running process (watch) loads the module again when it changes.
+    const version = createHash('sha256').update(await readFile(file)).digest('hex').slice(0, 16);
+    module = (await import(`${pathToFileURL(file).href}?v=${version}`)) as Record<string, unknown>;
+  } catch (error) {
+    throw new TemplateError(msg.templateInvalid(shown(file), msg.helpersModule((error as Error).message.split('\n')[0] ?? String(error))), { cause: error });
+  }
+  const exported = { ...(module.default && typeof module.default === 'object' ? (module.default as Record<string, unknown>) : {}), ...module };
+  delete exported.default;
+  for (const [helper, fn] of Object.entries(exported)) {
+    if (typeof fn !== 'function') throw new TemplateError(msg.templateInvalid(shown(file), msg.helperNotFunction(helper, fn === null ? 'null' : typeof fn)));
+    hbs.registerHelper(helper, guarded(helper, fn as (...args: unknown[]) => unknown));
+  }
+}
+
+/** A helper whose failure names the helper and where it was called. */
+function guarded(name: string, fn: (...args: unknown[]) => unknown): HandlebarsNS.HelperDelegate {
+  return function (this: unknown, ...args: unknown[]) {
+    try {
+      return fn.apply(this, args);
+    } catch (error) {
+      if (error instanceof HelperFailure) throw error;
+      const options = args.at(-1) as { loc?: { start: { line: number; column: number } } } | undefined;
+      throw new HelperFailure(name, options?.loc?.start, error instanceof Error ? error.message : String(error));
+    }
   };
 }
 
@@ -173,7 +275,7 @@ const BUILT_IN = new Set(['if', 'unless', 'each', 'with', 'lookup', 'log', 'bloc
  * file, line and column. (A bare {{name}} may be data, so only calls with
  * arguments, blocks and subexpressions are helper calls for certain.)
  */
-function checkNames(hbs: typeof HandlebarsNS, ast: Program, file: string): void {
+function checkNames(hbs: typeof HandlebarsNS, ast: Program, file: string, assetProblem: (name: string) => string | undefined): void {
   type Node = { type: string; loc?: { start: { line: number; column: number } }; [key: string]: unknown };
   const helpers = hbs.helpers as Record<string, unknown>;
   const partials = hbs.partials as Record<string, unknown>;
@@ -190,6 +292,12 @@ function checkNames(hbs: typeof HandlebarsNS, ast: Program, file: string): void 
     const params = (node.params as unknown[] | undefined) ?? [];
     const called = node.type === 'SubExpression' || node.type === 'BlockStatement' || (node.type === 'MustacheStatement' && (params.length > 0 || node.hash));
     if (called && name && !BUILT_IN.has(name) && !Object.hasOwn(helpers, name)) fail(node, msg.unknownHelper(name));
+    // An image named in the template itself is checked now, so a missing one stops the build before anything is written.
+    const first = params[0] as { type?: string; value?: unknown } | undefined;
+    if (called && name === 'asset' && first?.type === 'StringLiteral') {
+      const problem = assetProblem(String(first.value));
+      if (problem) fail(node, problem);
+    }
     if ((node.type === 'PartialStatement' || node.type === 'PartialBlockStatement') && (node.name as Node | undefined)?.type === 'PathExpression') {
       const partial = String((node.name as { original: unknown }).original);
       if (!Object.hasOwn(partials, partial) && node.type === 'PartialStatement') fail(node, msg.unknownPartial(partial));
@@ -199,8 +307,30 @@ function checkNames(hbs: typeof HandlebarsNS, ast: Program, file: string): void 
   visit(ast);
 }
 
-function registerHelpers(hbs: typeof HandlebarsNS): void {
+function registerHelpers(hbs: typeof HandlebarsNS, config: TemplateOptions): void {
   const lang = (options: HandlebarsNS.HelperOptions) => String(options.data?.root?.lang ?? 'en');
+  const state = (options: HandlebarsNS.HelperOptions) => options.data?.citybrief as RenderState;
+  const own = {
+    /** {{asset "logo.svg"}}, {{asset city.photo}}: the address of an image in the project's assets folder. */
+    asset: (name: unknown, options: HandlebarsNS.HelperOptions) => {
+      const problem = typeof name === 'string' ? config.assetProblem(name) : msg.assetNotNamed(name);
+      if (problem) throw new Error(problem);
+      state(options).assets.add(name as string);
+      return assetUrl(name as string, state(options).depth);
+    },
+    /** {{link city.documents.briefing}}: a path below the out folder, as seen from this document. */
+    link: (target: unknown, options: HandlebarsNS.HelperOptions) => `${'../'.repeat(state(options).depth)}${String(target ?? '')}`,
+    /** {{t "rankingTruncated" n=3}}: a label with its placeholders filled (plural forms chosen by n). */
+    t: (key: unknown, options: HandlebarsNS.HelperOptions) => {
+      if (typeof key !== 'string' || !Object.hasOwn(config.labels.words, key)) throw new Error(msg.unknownLabelKey(key));
+      return config.labels.format(key as LabelKey, options.hash as Record<string, string | number>);
+    },
+    /** {{list names}}: items joined as the language joins a list (深圳、杭州和南京; A, B and C). */
+    list: (items: unknown) => (Array.isArray(items) ? config.labels.list(items.map(String)) : ''),
+    /** {{pageFooter}} inside an @page margin box: the pageFooter label as CSS content, with the page counters. */
+    pageFooter: () => cssContent(config.labels.words.pageFooter),
+  };
+  for (const [name, fn] of Object.entries(own)) hbs.registerHelper(name, guarded(name, fn as (...args: unknown[]) => unknown));
   hbs.registerHelper({
     // Helper names shadow context fields in Handlebars, so none is named like a field (unit, exact, …).
     /** {{compactNumber 80692}} → 8.0692萬 */
@@ -232,11 +362,22 @@ function registerHelpers(hbs: typeof HandlebarsNS): void {
     inc: (n: unknown) => Number(n) + 1,
     isNegative: (text: unknown) => typeof text === 'string' && /^[-−]/.test(text),
     /** A CSS string literal from its arguments, safe inside <style>. */
-    cssString: (...args: unknown[]) => {
-      const parts = args.slice(0, -1).map(String).join('');
-      return `"${parts.replace(/[\\"<>\n\r]/g, (c) => `\\${c.codePointAt(0)!.toString(16)} `)}"`;
-    },
+    cssString: (...args: unknown[]) => cssString(args.slice(0, -1).map(String).join('')),
   });
+}
+
+/** A CSS string literal, safe inside <style>: quotes, backslashes, markup and line ends escaped. */
+function cssString(text: string): string {
+  return `"${text.replace(/[\\"<>\n\r\f]/g, (c) => `\\${c.codePointAt(0)!.toString(16)} `)}"`;
+}
+
+/** CSS `content` for a label with {page} and {pages}: "Page " counter(page) " of " counter(pages). */
+function cssContent(label: string): string {
+  return label
+    .split(/(\{pages?\})/)
+    .filter(Boolean)
+    .map((part) => (part === '{page}' ? 'counter(page)' : part === '{pages}' ? 'counter(pages)' : cssString(part)))
+    .join(' ');
 }
 
 /** Split text after sentence-ending punctuation into pieces of at most `max` characters (a longer sentence stands alone). */

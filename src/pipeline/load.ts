@@ -10,7 +10,7 @@
  * collected, not thrown one at a time.
  */
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LineCounter, parseDocument, isMap, isNode, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
 import { DataError, type Problem } from '../errors.js';
@@ -62,6 +62,10 @@ export interface Loaded {
   readonly sourceText: string | undefined;
   readonly sourceFile: string | undefined;
   readonly sourceSha256: string | undefined;
+  /** The project's labels files (labels/<lang>.yaml), each with the language its name gives. */
+  readonly labels: readonly (YamlFile & { readonly lang: string })[];
+  /** citybrief.config.yaml, when the project has one (read again here to locate what validation finds in it). */
+  readonly project: YamlFile | undefined;
   /** Problems found while reading: missing files, syntax errors (added as files are parsed). */
   readonly problems: Problem[];
 }
@@ -136,7 +140,23 @@ export async function load(config: ResolvedConfig): Promise<Loaded> {
     }
   }
 
-  return { dataset, cities, figures, sourceText, sourceFile, sourceSha256: sourceText === undefined ? undefined : sha256(sourceText), problems };
+  const labelFiles = (await readdir(config.labelsDir).catch(() => [] as string[])).filter((f) => /\.ya?ml$/.test(f)).sort();
+  const labels = (
+    await Promise.all(
+      labelFiles.map(async (name) => {
+        const file = path.join(config.labelsDir, name);
+        try {
+          return yamlFile(file, shown(file), await readText(file), problems, { lang: name.replace(/\.ya?ml$/, '') });
+        } catch (error) {
+          problems.push(unreadable(shown(file), error));
+          return undefined;
+        }
+      }),
+    )
+  ).filter((f) => f !== undefined);
+  const project = config.projectFile ? yamlFile(config.projectFile, shown(config.projectFile), await readText(config.projectFile), []) : undefined;
+
+  return { dataset, cities, figures, sourceText, sourceFile, sourceSha256: sourceText === undefined ? undefined : sha256(sourceText), labels, project, problems };
 }
 
 /**

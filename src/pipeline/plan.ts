@@ -14,23 +14,25 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Kind, ResolvedConfig } from '../config.js';
+import type { ResolvedConfig } from '../config.js';
 import { fontPackagesDigest } from '../fonts.js';
-import { labelsFor } from '../messages.js';
 import { rankingRows } from './context.js';
-import type { Loaded } from './load.js';
+import type { KindSpec } from './kinds.js';
+import { sha256, type Loaded } from './load.js';
 import type { CityData } from './schema.js';
 import type { Valid } from './validate.js';
 import { writeAtomic, type Manifest, type ManifestEntry } from './write.js';
 
 export interface Job {
-  readonly kind: Kind;
+  readonly kind: KindSpec;
   /** null for documents about every city (the overview). */
   readonly city: string | null;
   /** HTML path below the out folder; the PDF sits beside it. */
   readonly path: string;
   readonly pdfPath: string;
-  /** Hash of everything the output is made from. */
+  /** How many folders below the out folder the document is (links and images are relative to it). */
+  readonly depth: number;
+  /** Hash of everything the output is made from, but the images it shows (recorded as it is built). */
   readonly inputs: string;
 }
 
@@ -44,7 +46,8 @@ export interface Plan {
 /** What a build leaves for the next one. */
 export interface State {
   readonly version: string;
-  readonly sourceSha256: string;
+  /** What a validated city depends on besides its own file: the source text, the dataset's own fields. */
+  readonly basis: string;
   /** Validated cities by their key: the hash of their file and their rows of the figures CSV. */
   readonly cities: Record<string, CityData>;
   /** Size and modification time of each output as written, to notice changes without hashing. */
@@ -65,33 +68,56 @@ export async function writeState(outDir: string, state: State): Promise<void> {
   await writeAtomic(path.join(outDir, STATE_FILE), JSON.stringify(state));
 }
 
-/** Cities an earlier build validated that can be reused as they are (same citybrief, same source text). */
+/** What validated cities depend on besides their own files: the source text and the fields dataset.yaml declares. */
+export function validationBasis(loaded: Loaded): string {
+  return sha256(JSON.stringify([loaded.sourceSha256 ?? '', (loaded.dataset.value as { fields?: unknown } | undefined)?.fields ?? null]));
+}
+
+/** Cities an earlier build validated that can be reused as they are (same citybrief, same source text, same fields). */
 export function knownCities(state: State | undefined, config: ResolvedConfig, loaded: Loaded): Map<string, CityData> {
-  if (!state || state.version !== config.version || state.sourceSha256 !== loaded.sourceSha256) return new Map();
+  if (!state || state.version !== config.version || state.basis !== validationBasis(loaded)) return new Map();
   return new Map(Object.entries(state.cities));
 }
 
-export async function plan(config: ResolvedConfig, loaded: Loaded, valid: Valid, previous: Manifest, state: State | undefined): Promise<Plan> {
+/**
+ * `kinds` are the kinds to build; `assetSha` gives the hash of an image as it is now (undefined when
+ * it is gone), to keep an output only if the images it showed are unchanged.
+ */
+export async function plan(
+  config: ResolvedConfig,
+  loaded: Loaded,
+  valid: Valid,
+  kinds: readonly KindSpec[],
+  previous: Manifest,
+  state: State | undefined,
+  assetSha: (name: string) => string | undefined,
+): Promise<Plan> {
   const hash = (...parts: unknown[]) => createHash('sha256').update(JSON.stringify(parts)).digest('hex');
-  const base = hash(config.version, valid.dataset.lang, config.epoch ?? null, fontPackagesDigest(), await directoryDigest(config.templatesDir), loaded.dataset.sha256);
-  const labels = labelsFor(valid.dataset.lang);
-  const cross = valid.dataset.ranking ? hash(rankingRows(valid, labels, valid.dataset.ranking.metric)) : '';
+  const base = hash(
+    config.version,
+    valid.dataset.lang,
+    config.epoch ?? null,
+    fontPackagesDigest(),
+    await directoryDigest(config.templatesDir),
+    loaded.dataset.sha256,
+    valid.labelsKey,
+    config.logo ?? null,
+  );
+  const cross = valid.dataset.ranking ? hash(rankingRows(valid, valid.labels, valid.dataset.ranking.metric)) : '';
   // A city's key covers its CSV rows, so a changed row rebuilds that city's outputs (and the others' only through `cross`).
   const fileOf = new Map(loaded.cities.map((f, i) => [valid.cities[i]?.id, f.key]));
 
   const jobs: Job[] = [];
   const wanted = config.cities ? new Set(config.cities) : undefined;
+  const job = (kind: KindSpec, city: string | null, inputs: string): Job => {
+    const stem = city === null ? kind.output : kind.output.replaceAll('{city}', city);
+    return { kind, city, path: `${stem}.html`, pdfPath: `${stem}.pdf`, depth: stem.split('/').length - 1, inputs };
+  };
   for (const city of valid.cities) {
     if (wanted && !wanted.has(city.id)) continue;
-    for (const kind of ['briefing', 'slides'] as const) {
-      if (!config.kinds.includes(kind)) continue;
-      const stem = `${city.id}/${kind}`;
-      jobs.push({ kind, city: city.id, path: `${stem}.html`, pdfPath: `${stem}.pdf`, inputs: hash(base, kind, fileOf.get(city.id), cross) });
-    }
+    for (const kind of kinds) if (kind.per === 'city') jobs.push(job(kind, city.id, hash(base, kind.name, fileOf.get(city.id), cross)));
   }
-  if (config.kinds.includes('overview')) {
-    jobs.push({ kind: 'overview', city: null, path: 'overview.html', pdfPath: 'overview.pdf', inputs: hash(base, 'overview', [...fileOf.values()]) });
-  }
+  for (const kind of kinds) if (kind.per === 'all') jobs.push(job(kind, null, hash(base, kind.name, [...fileOf.values()])));
 
   const byPath = new Map(previous.outputs.map((e) => [e.path, e]));
   const todo: Job[] = [];
@@ -100,7 +126,7 @@ export async function plan(config: ResolvedConfig, loaded: Loaded, valid: Valid,
     const entries = [byPath.get(job.path), byPath.get(job.pdfPath)];
     const unchanged =
       !config.force &&
-      entries.every((e) => e?.inputs === job.inputs) &&
+      entries.every((e) => e?.inputs === job.inputs && Object.entries(e.assets ?? {}).every(([name, sha]) => assetSha(name) === sha)) &&
       (await Promise.all(entries.map((e) => intact(config.outDir, e!, state)))).every(Boolean);
     if (unchanged) kept.push(...(entries as ManifestEntry[]));
     else todo.push(job);

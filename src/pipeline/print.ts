@@ -18,6 +18,7 @@ import { launchBrowser } from '../browser/launch.js';
 import { createPagePool, ORIGIN, type Asset, type Slot } from '../browser/pool.js';
 import type { ResolvedConfig } from '../config.js';
 import type { FontFace as BundledFace } from '../fonts.js';
+import { assetName, type Asset as ProjectAsset } from '../assets.js';
 import type { CDPSession } from 'puppeteer-core';
 
 export interface PrintDocument {
@@ -25,6 +26,8 @@ export interface PrintDocument {
   readonly path: string;
   readonly html: string;
   readonly fonts: readonly BundledFace[];
+  /** Images the document shows, served at assets/<name>. */
+  readonly assets: readonly ProjectAsset[];
 }
 
 export interface Printed {
@@ -55,9 +58,12 @@ const SHELL_HTML = '<!doctype html><html><head></head><body></body></html>';
 export async function openPrinter(config: ResolvedConfig): Promise<Printer> {
   const fontFiles = new Map<string, BundledFace>();
   const fontCache = new Map<string, Buffer>();
+  const images = new Map<string, ProjectAsset>();
 
   const assets = (pathname: string): Asset | undefined => {
     if (pathname === SHELL) return { body: SHELL_HTML, contentType: 'text/html; charset=utf-8' };
+    const image = images.get(assetName(pathname) ?? '');
+    if (image) return { body: image.bytes, contentType: image.contentType };
     const face = fontFiles.get(pathname);
     if (face) {
       let body = fontCache.get(face.file);
@@ -89,6 +95,7 @@ export async function openPrinter(config: ResolvedConfig): Promise<Printer> {
     warm: () => pool.warm(),
     async print(doc) {
       for (const face of doc.fonts) fontFiles.set(`/fonts/${face.file}`, face);
+      for (const image of doc.assets) images.set(image.name, image);
       try {
         return await pool.run(doc.path, async (slot) => {
           // A face the page already holds is named by its URL alone: the descriptors (long unicode

@@ -31,7 +31,7 @@ const Text = z.string().trim().min(1, { message: 'must not be empty' });
 /** A fragment of the source text, quoted exactly. */
 const Source = Text;
 
-export const Figure = z
+const FigureFields = z
   .strictObject({
     /** Unique within the city; charts and derived figures refer to it. */
     id: Id,
@@ -66,15 +66,19 @@ export const Figure = z
         method: Text,
       })
       .optional(),
-  })
-  .superRefine((figure, ctx) => {
-    if (figure.source === undefined && figure.derived === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['source'], message: 'is required: quote the fragment of the source that states this figure, or mark it `derived`' });
-    }
-    if (figure.source !== undefined && figure.derived !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['derived'], message: 'a figure is either stated (`source`) or derived (`derived`), not both' });
-    }
   });
+
+/** A figure is stated (quoted from the source) or derived from other figures: one of the two. */
+function statedOrDerived(figure: { source?: string; derived?: unknown }, ctx: z.RefinementCtx): void {
+  if (figure.source === undefined && figure.derived === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['source'], message: 'is required: quote the fragment of the source that states this figure, or mark it `derived`' });
+  }
+  if (figure.source !== undefined && figure.derived !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['derived'], message: 'a figure is either stated (`source`) or derived (`derived`), not both' });
+  }
+}
+
+export const Figure = FigureFields.superRefine(statedOrDerived);
 
 export const Rank = z.union([
   z.strictObject({ position: z.number().int().min(1), source: Source }),
@@ -84,7 +88,8 @@ export const Rank = z.union([
 
 export const Programme = z.strictObject({
   name: Text,
-  kind: z.enum(['programme', 'award', 'policy', 'designation', 'event']),
+  /** One of the kinds the labels name (programmeKinds): programme, award, policy, designation, event by default. */
+  kind: Id,
   source: Source,
 });
 
@@ -111,6 +116,45 @@ export const City = z.strictObject({
   commentary: Text.optional(),
 });
 
+/** A field a dataset adds to its cities or figures, declared in dataset.yaml under `fields`. */
+export const FieldDeclaration = z.strictObject({
+  /** text, number, boolean, image (a file in the project's assets folder) or list (of texts). */
+  type: z.enum(['text', 'number', 'boolean', 'image', 'list']),
+  /** How documents name the field (the default theme lists a city's fields with their labels). */
+  label: Text.optional(),
+  /** May a city (or figure) leave it out? Default: no. */
+  optional: z.boolean().default(false),
+});
+
+/** A field name as templates write it: {{city.population}}. */
+const FieldName = z.string().regex(/^[a-z][a-zA-Z0-9_]{0,63}$/, { message: 'must start with a lower-case letter and hold only letters, digits and "_" (it is written in templates as city.<name>)' });
+
+export const Fields = z.strictObject({
+  city: z.record(FieldName, FieldDeclaration).default({}),
+  figure: z.record(FieldName, FieldDeclaration).default({}),
+});
+
+/** Names a declared field may not take: the built-in fields, and what the document context adds beside them. */
+export const RESERVED_FIELDS = {
+  city: ['id', 'name', 'aliases', 'headline', 'rank', 'figures', 'programmes', 'charts', 'narrative', 'commentary', 'otherNames', 'keyFigures', 'hasDerived', 'facts', 'documents', 'anchor', 'fields'],
+  figure: ['id', 'metric', 'label', 'subject', 'value', 'unit', 'qualifier', 'period', 'change', 'key', 'source', 'derived', 'display', 'exact', 'derivedMethod', 'derivedFrom', 'note', 'fields'],
+} as const;
+
+function fieldSchema(declaration: FieldDeclarationData): z.ZodType {
+  const value = { text: Text, number: z.number().finite(), boolean: z.boolean(), image: Text, list: z.array(Text) }[declaration.type];
+  return declaration.optional ? value.optional() : value;
+}
+
+function declared(fields: Readonly<Record<string, FieldDeclarationData>>): Record<string, z.ZodType> {
+  return Object.fromEntries(Object.entries(fields).map(([name, declaration]) => [name, fieldSchema(declaration)]));
+}
+
+/** The shape of a city with the dataset's own fields: declared fields are checked like the built-in ones, others are still unknown. */
+export function cityShape(fields: FieldsData | undefined) {
+  if (!fields || (Object.keys(fields.city).length === 0 && Object.keys(fields.figure).length === 0)) return City;
+  return City.extend({ ...declared(fields.city), figures: z.array(FigureFields.extend(declared(fields.figure)).superRefine(statedOrDerived)).default([]) });
+}
+
 export const Metric = z.strictObject({
   label: Text,
   description: Text.optional(),
@@ -127,7 +171,10 @@ export const Dataset = z.strictObject({
     authors: z.array(z.strictObject({ name: Text, role: Text })).default([]),
     /** The source text, relative to the dataset file. */
     file: Text,
+    /** How the source is to be credited; printed where the byline is. */
     attribution: Text.optional(),
+    /** When the source was published, as it says it: 2014-01-15, 2014年1月15日. */
+    date: Text.optional(),
   }),
   ranking: z
     .strictObject({
@@ -139,6 +186,8 @@ export const Dataset = z.strictObject({
   metrics: z.record(Id, Metric),
   /** A CSV file of more figures, relative to the dataset file: a `city` column and the Figure fields. */
   figures: Text.optional(),
+  /** Fields the dataset adds to its cities and figures. */
+  fields: Fields.optional(),
 });
 
 export type FigureData = z.infer<typeof Figure>;
@@ -147,3 +196,5 @@ export type ProgrammeData = z.infer<typeof Programme>;
 export type ChartRefData = z.infer<typeof ChartRef>;
 export type CityData = z.infer<typeof City>;
 export type DatasetData = z.infer<typeof Dataset>;
+export type FieldDeclarationData = z.infer<typeof FieldDeclaration>;
+export type FieldsData = z.infer<typeof Fields>;

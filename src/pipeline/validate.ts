@@ -9,10 +9,11 @@
  */
 import type { z } from 'zod';
 import { DataError, type Problem } from '../errors.js';
+import { builtInLabels, LABELS, LabelsFile, makeLabels, type LabelValues, type Labels } from '../labels.js';
 import { msg } from '../messages.js';
 import { columnOf, rawFigure, type CsvFile, type CsvRow } from './csv.js';
-import { fieldName, locate, type Loaded, type YamlFile } from './load.js';
-import { City, Dataset, Figure, type CityData, type DatasetData, type FigureData } from './schema.js';
+import { fieldName, locate, sha256, type Loaded, type YamlFile } from './load.js';
+import { cityShape, Dataset, Fields, Figure, LangTag, RESERVED_FIELDS, type CityData, type DatasetData, type FieldsData, type FigureData } from './schema.js';
 
 export interface Valid {
   readonly dataset: DatasetData;
@@ -22,6 +23,12 @@ export interface Valid {
   readonly sourceText: string;
   /** Absolute path of the source text. */
   readonly sourceFile: string;
+  /** The words documents print, in the dataset's language: citybrief's defaults with the project's over them. */
+  readonly labels: Labels;
+  /** Hash of those words: what changes every document when a label changes. */
+  readonly labelsKey: string;
+  /** Fields the dataset adds to cities and figures. */
+  readonly fields: FieldsData;
 }
 
 export interface ValidateOptions {
@@ -36,6 +43,10 @@ export interface ValidateOptions {
    * that involve other files still run.
    */
   readonly known?: ReadonlyMap<string, CityData>;
+  /** What is wrong with an image name (the end of a located message), or undefined for a usable image in the assets folder. */
+  readonly asset?: (name: string) => string | undefined;
+  /** The project's logo (an image name), checked like the images data names. */
+  readonly logo?: string;
 }
 
 export function validate(loaded: Loaded, options: ValidateOptions): Valid {
@@ -44,7 +55,24 @@ export function validate(loaded: Loaded, options: ValidateOptions): Valid {
   const at = (file: YamlFile, fieldPath: readonly PropertyKey[], message: string) =>
     problems.push({ ...locate(file, fieldPath), field: fieldName(fieldPath), message });
 
-  const dataset = check(Dataset, loaded.dataset, problems);
+  const dataset = checkShape(Dataset, loaded.dataset, problems);
+  // The dataset's own fields shape its cities even when something else in dataset.yaml is wrong.
+  const declared = Fields.safeParse((loaded.dataset.value as { fields?: unknown } | undefined)?.fields ?? {});
+  const fields: FieldsData = declared.success ? declared.data : { city: {}, figure: {} };
+  for (const of of ['city', 'figure'] as const) {
+    for (const name of Object.keys(fields[of])) {
+      if ((RESERVED_FIELDS[of] as readonly string[]).includes(name)) {
+        problems.push({ ...locate(loaded.dataset, ['fields', of, name], true), field: fieldName(['fields', of, name]), message: msg.reservedField(name, of) });
+      }
+    }
+  }
+  const City = cityShape(fields);
+  const labels = resolveLabels(loaded, dataset?.lang, problems);
+  const imageProblem = (name: unknown) => (typeof name === 'string' && options.asset ? options.asset(name) : undefined);
+  if (options.logo !== undefined && loaded.project) {
+    const problem = imageProblem(options.logo);
+    if (problem) problems.push({ ...locate(loaded.project, ['logo']), field: 'logo', message: problem });
+  }
   const csv = loaded.figures;
   const sourceName = loaded.sourceFile?.replace(/^.*[\\/]/, '') ?? 'the source';
   const rowChecks = csv && rowChecker(csv, loaded.sourceText, sourceName, problems);
@@ -62,7 +90,7 @@ export function validate(loaded: Loaded, options: ValidateOptions): Valid {
     } else {
       // Quotes are checked on the raw file, so a city with schema errors still gets them reported.
       if (loaded.sourceText !== undefined) checkQuotes(file, loaded.sourceText, sourceName, at);
-      const fromFile = check(City, file, problems);
+      const fromFile = checkShape(City, file, problems) as CityData | undefined;
       const fromCsv = file.rows.map((row) => ({ row, figure: rowChecks!(row) }));
       complete &&= fromCsv.every((f) => f.figure !== undefined);
       const added = fromCsv.filter((f): f is { row: CsvRow; figure: FigureData } => f.figure !== undefined);
@@ -96,6 +124,23 @@ export function validate(loaded: Loaded, options: ValidateOptions): Valid {
         if (!city.figures.some((f) => f.id === id)) atFigure(i, ['derived', 'from', j], msg.unknownFigure(id));
       });
     });
+
+    for (const [name, declaration] of Object.entries(fields.city)) {
+      const problem = declaration.type === 'image' ? imageProblem((city as Record<string, unknown>)[name]) : undefined;
+      if (problem) at(file, [name], problem);
+    }
+    city.figures.forEach((figure, i) => {
+      for (const [name, declaration] of Object.entries(fields.figure)) {
+        const problem = declaration.type === 'image' ? imageProblem((figure as Record<string, unknown>)[name]) : undefined;
+        if (problem) atFigure(i, [name], problem);
+      }
+    });
+    if (labels) {
+      const kinds = Object.keys(labels.values.programmeKinds);
+      city.programmes.forEach((programme, i) => {
+        if (!Object.hasOwn(labels.values.programmeKinds, programme.kind)) at(file, ['programmes', i, 'kind'], msg.unknownProgrammeKind(programme.kind, kinds, labels.file));
+      });
+    }
 
     city.charts.forEach((chart, i) => {
       if (!options.chartSpecs.has(chart.spec)) at(file, ['charts', i, 'spec'], msg.unknownChartSpec(chart.spec, options.chartsDir));
@@ -137,8 +182,49 @@ export function validate(loaded: Loaded, options: ValidateOptions): Valid {
   const files = [loaded.dataset.shown, ...loaded.cities.map((c) => c.shown), ...(csv ? [csv.shown] : [])];
   const rank = (file: string) => (files.indexOf(file) + files.length + 1) % (files.length + 1);
   problems.sort((a, b) => rank(a.file) - rank(b.file) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
-  if (problems.length > 0 || !dataset || loaded.sourceText === undefined || loaded.sourceFile === undefined) throw new DataError(problems);
-  return { dataset, cities, files: new Map(loaded.cities.map((f, i) => [f.key, cities[i]!])), sourceText: loaded.sourceText, sourceFile: loaded.sourceFile };
+  if (problems.length > 0 || !dataset || !labels || loaded.sourceText === undefined || loaded.sourceFile === undefined) throw new DataError(problems);
+  return {
+    dataset,
+    cities,
+    files: new Map(loaded.cities.map((f, i) => [f.key, cities[i]!])),
+    sourceText: loaded.sourceText,
+    sourceFile: loaded.sourceFile,
+    labels: makeLabels(dataset.lang, labels.values),
+    labelsKey: sha256(JSON.stringify(labels.values)),
+    fields,
+  };
+}
+
+/**
+ * The labels for the dataset's language: citybrief's own, with the project's
+ * labels/<lang>.yaml over them; a language citybrief has none for takes the
+ * project's file whole. Every labels file of the project is checked, used or
+ * not, so a misspelt key is found before someone builds in that language.
+ */
+function resolveLabels(loaded: Loaded, lang: string | undefined, problems: Problem[]): { values: LabelValues; file: string } | undefined {
+  const files = loaded.labels.map((file) => {
+    if (!LangTag.safeParse(file.lang).success) problems.push({ file: file.shown, message: msg.labelsFileName(file.shown) });
+    return { file, values: checkShape(LabelsFile, { ...file, value: file.value ?? {} }, problems, msg.unknownLabel(Object.keys(LABELS))) as Partial<LabelValues> | undefined };
+  });
+  if (lang === undefined) return undefined;
+  const own = files.find((f) => f.file.lang.toLowerCase() === lang.toLowerCase());
+  const where = own?.file.shown ?? `labels/${lang}.yaml`;
+  const defaults = builtInLabels(lang);
+  if (own && !own.values) return undefined; // its problems are reported
+  if (!defaults) {
+    if (!own) {
+      problems.push({ ...locate(loaded.dataset, ['lang']), field: 'lang', message: msg.noLabels(lang, where) });
+      return undefined;
+    }
+    const missing = Object.keys(LABELS).filter((key) => !Object.hasOwn(own.values!, key));
+    if (missing.length > 0) {
+      problems.push({ file: own.file.shown, line: 1, column: 1, message: msg.labelsMissing(missing) });
+      return undefined;
+    }
+    return { values: own.values as LabelValues, file: where };
+  }
+  const values = own?.values ?? {};
+  return { values: { ...defaults, ...values, programmeKinds: { ...defaults.programmeKinds, ...values.programmeKinds } }, file: where };
 }
 
 /**
@@ -181,7 +267,13 @@ function checkQuotes(file: YamlFile, text: string, sourceName: string, at: (file
   }
 }
 
-function check<T extends z.ZodType>(schema: T, file: YamlFile, problems: Problem[]): z.output<T> | undefined {
+/** A parsed file checked against a schema: its value, or undefined with every problem reported at its place. */
+export function checkShape<T extends z.ZodType>(
+  schema: T,
+  file: Pick<YamlFile, 'parsed' | 'value' | 'doc' | 'lines' | 'shown'>,
+  problems: Problem[],
+  unknownField: string = msg.unknownField,
+): z.output<T> | undefined {
   // A file that gave no value (syntax errors, too many aliases) has its problems reported already;
   // checking the missing value would add a false one ("is required").
   if (!file.parsed) return undefined;
@@ -191,7 +283,7 @@ function check<T extends z.ZodType>(schema: T, file: YamlFile, problems: Problem
     const fieldPath = issue.path as PropertyKey[];
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
-        problems.push({ ...locate(file, [...fieldPath, key], true), field: fieldName([...fieldPath, key]), message: msg.unknownField });
+        problems.push({ ...locate(file, [...fieldPath, key], true), field: fieldName([...fieldPath, key]), message: unknownField });
       }
       continue;
     }

@@ -7,14 +7,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Kind } from '../config.js';
 import { WriteError } from '../errors.js';
 import { msg } from '../messages.js';
 
 export interface ManifestEntry {
   /** The city the output is about; null for documents about all cities (the overview). */
   readonly city: string | null;
-  readonly kind: Kind;
+  /** The kind of document: the name of its template (briefing, slides, overview in the bundled theme). */
+  readonly kind: string;
   readonly format: 'pdf' | 'html';
   readonly lang: string;
   /** Relative to the out folder, with forward slashes. */
@@ -25,6 +25,8 @@ export interface ManifestEntry {
   readonly pages: number | null;
   /** Hash of everything the output was made from; unchanged inputs mean the output is kept. */
   readonly inputs: string;
+  /** The images the output shows, each with the hash of its bytes: a changed image rebuilds exactly the outputs that show it. */
+  readonly assets?: Readonly<Record<string, string>>;
 }
 
 export interface Manifest {
