@@ -99,7 +99,7 @@ export interface ResolvedConfig {
 /** The package's own folder: templates and fonts ship with it. */
 export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-const version = (JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+export const version = (JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
 export function resolveConfig(options: BuildOptions = {}): ResolvedConfig {
   const cwd = path.resolve(options.cwd ?? process.cwd());

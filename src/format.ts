@@ -15,9 +15,9 @@ function nf(lang: string, options: Intl.NumberFormatOptions): Intl.NumberFormat 
   return f;
 }
 
-/** Every digit, grouped: 80,692. */
-export function exactNumber(value: number, lang: string): string {
-  return nf(lang, { maximumFractionDigits: 20 }).format(value);
+/** Every digit, grouped: 80,692 (or not grouped, for years and codes: 1791). */
+export function exactNumber(value: number, lang: string, grouping = true): string {
+  return nf(lang, { maximumFractionDigits: 20, useGrouping: grouping }).format(value);
 }
 
 /** Compact form as a reader would say it: 8.0692萬, 30.9億. Keeps up to four decimals so it stays exact for the source's own figures. */
@@ -36,9 +36,9 @@ function joinsUnits(lang: string): boolean {
 }
 
 /** A value with its unit: 8.0692萬件, 48.1%, 30.9億元, "2,246 patents". */
-export function withUnit(value: number, unit: string, lang: string, compact = true): string {
+export function withUnit(value: number, unit: string, lang: string, compact = true, grouping = true): string {
   if (unit === '%') return percent(value, lang);
-  const number = compact ? compactNumber(value, lang) : exactNumber(value, lang);
+  const number = compact ? compactNumber(value, lang) : exactNumber(value, lang, grouping);
   return `${number}${joinsUnits(lang) ? '' : ' '}${unit}`;
 }
 

@@ -9,6 +9,9 @@ export const msg = {
     `unknown city id "${id}". Known ids: ${known.join(', ')}. Check --city against the dataset's \`cities\` list.`,
   unknownKind: (kind: string, known: readonly string[], dir: string) =>
     `unknown kind "${kind}". The templates in ${dir} make: ${known.join(', ') || 'nothing (no *.hbs file)'}. Use one or more of them (comma-separated), or add ${kind}.hbs there.`,
+  initNotEmpty: (dir: string, present: readonly string[]) =>
+    `${dir} is not empty (it holds ${present.slice(0, 3).join(', ')}${present.length > 3 ? ', …' : ''}): init writes only into an empty or new folder, so nothing of yours is overwritten. Name a new folder, e.g. \`citybrief init my-briefings\`.`,
+  initNotFolder: (dir: string) => `${dir} is a file, not a folder: name a new folder for the project.`,
   noProject: (dir: string) => `the project folder ${dir} does not exist. Pass --project with a folder holding citybrief.config.yaml (\`citybrief init DIR\` makes one).`,
   badKindName: (name: string) =>
     `"${name}.hbs" cannot name a kind of document: a kind's name is lower-case letters, digits, "-" or "_". Rename the file, or move a partial into partials/.`,

@@ -8,6 +8,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CitybriefError, DataError } from '../errors.js';
 import type { BuildOptions } from '../config.js';
 import { progressReporter } from './progress.js';
+import { version } from '../config.js';
 
 const HELP = {
   main: `citybrief — printable city briefings from a dataset, Handlebars templates and Vega-Lite charts
@@ -15,29 +16,50 @@ const HELP = {
 Usage: citybrief <command> [options]
 
 Commands:
-  build      build every briefing, slide deck and the overview (PDF and HTML)
+  init       write a starter project into a new folder: citybrief init my-briefings
+  build      build every document the project's templates declare (PDF and HTML)
   validate   check the dataset and report every problem at once
   watch      build, then rebuild what changed whenever data or templates change
   schedule   run an incremental build on a cron schedule, e.g. --cron "0 6 * * 1"
 
-Run \`citybrief <command> --help\` for a command's options.
-`,
-  build: `Usage: citybrief build [--data PATH] [--templates DIR] [--out DIR] [--city ID ...] [--kind KINDS]
+Every command works on the project in the current folder (the folder holding
+citybrief.config.yaml), or the one --project names.
 
-Builds, for each city, out/<city>/briefing.pdf (A4) and out/<city>/slides.pdf
-(16:9), each with its .html; out/overview.pdf with all cities side by side; and
-out/manifest.json listing every output.
+Run \`citybrief <command> --help\` for a command's options, \`citybrief --version\` for the version.
+`,
+  init: `Usage: citybrief init [DIR]
+
+Writes a working starter project into DIR (default: the current folder), which
+must be empty or not exist yet: citybrief.config.yaml, a small invented
+dataset with its source text (data/), labels (labels/en.yaml), a logo
+(assets/), and the default templates to make your own (templates/).
+
+  citybrief init my-briefings && cd my-briefings && citybrief build
+
+Exit codes: 0 written, 2 DIR is not empty (nothing is written).
+`,
+  build: `Usage: citybrief build [--project DIR] [--city IDS] [--kind KINDS] [--out DIR] [options]
+
+Builds every kind of document the project's templates declare: with the
+default theme, out/<city>/briefing.pdf (A4) and out/<city>/slides.pdf (16:9)
+for each city, each with its .html, and out/overview.pdf with all cities side
+by side; and out/manifest.json listing every output.
 
 Options:
-  --data PATH        dataset.yaml or the folder holding it   (default: data/dataset.yaml)
-  --templates DIR    folder with briefing.hbs, partials/, charts/, theme.css
-                     (default: ./templates, else the bundled templates)
-  --out DIR          output folder                           (default: out)
-  --city ID          build only this city; repeat for several (default: all)
-  --kind KINDS       what to build, comma-separated: briefing,slides,overview
-                     (default: all three; the overview always covers every city)
+  --project DIR      the project folder (holding citybrief.config.yaml)
+                     (default: the current folder)
+  --data PATH        dataset.yaml or the folder holding it
+                     (default: the project's \`data\`, else data/dataset.yaml)
+  --templates DIR    templates: one *.hbs per kind, partials/, charts/, helpers.mjs
+                     (default: the project's templates/, else the bundled theme)
+  --out DIR          output folder                 (default: the project's \`out\`, else out)
+  --city IDS         build only these cities, comma-separated (default: all)
+  --kind KINDS       build only these kinds, comma-separated, e.g. briefing,slides
+                     (default: the project's \`kinds\`, else every kind; a kind
+                     made for all cities always covers every city)
   --force            rebuild every output, even those whose inputs did not change
   --concurrency N    pages printing at once (default: CPUs, at most 4)
+  --timeout S        seconds one document may take to print (default: 60)
   --json             print a machine-readable summary on stdout
   --chrome PATH      Chrome or Chromium to print with (also: CITYBRIEF_CHROME)
   -h, --help         show this help
@@ -56,8 +78,8 @@ rebuilds whenever a file changes. Each rebuild is incremental: only outputs
 whose inputs changed are redone. Changes made during a build start one more
 build after it. Stop with Ctrl-C.
 
-Options: those of \`citybrief build\` (--data, --templates, --out, --city, --kind,
---force, --concurrency, --chrome).
+Options: those of \`citybrief build\` (--project, --data, --templates, --out, --city,
+--kind, --force, --concurrency, --timeout, --chrome).
 `,
   schedule: `Usage: citybrief schedule --cron EXPR [--tz ZONE] [build options]
 
@@ -70,19 +92,21 @@ run's summary is logged with its time. Stop with Ctrl-C.
 Options:
   --cron EXPR        when to build (required)
   --tz ZONE          time zone of the schedule, e.g. Asia/Taipei (default: the machine's)
-  and those of \`citybrief build\` (--data, --templates, --out, --city, --kind, ...)
+  and those of \`citybrief build\` (--project, --data, --templates, --out, --city, --kind, ...)
 
 Without a long-running process, system cron can run the same build:
   0 6 * * 1  cd /srv/briefings && npx citybrief build >> build.log 2>&1
 `,
-  validate: `Usage: citybrief validate [--data PATH] [--templates DIR]
+  validate: `Usage: citybrief validate [--project DIR] [--data PATH] [--templates DIR]
 
-Checks the dataset against its schema and the source text, and prints every
+Checks the dataset against its schema, the source text, the project's labels
+and images, and the templates' kinds and chart specs, and prints every
 problem with file, line and field. Writes nothing.
 
 Options:
-  --data PATH        dataset.yaml or the folder holding it   (default: data/dataset.yaml)
-  --templates DIR    templates folder (chart specs are checked against it)
+  --project DIR      the project folder (default: the current folder)
+  --data PATH        dataset.yaml or the folder holding it
+  --templates DIR    templates folder (kinds and chart specs are checked in it)
   -h, --help         show this help
 
 Exit codes: 0 valid, 2 problems found.
@@ -90,6 +114,7 @@ Exit codes: 0 valid, 2 problems found.
 } as const;
 
 const common = {
+  project: { type: 'string' },
   data: { type: 'string' },
   templates: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -113,6 +138,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   const [command, ...rest] = argv;
   try {
     switch (command) {
+      case 'init':
+        return await initCommand(rest, io);
       case 'build':
         return await buildCommand(rest, io);
       case 'validate':
@@ -130,6 +157,11 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       case 'help':
         io.out(HELP.main);
         return 0;
+      case '-v':
+      case '--version':
+      case 'version':
+        io.out(`citybrief ${version}\n`);
+        return 0;
       default:
         io.err(`citybrief: unknown command "${command}".\n\n${HELP.main}`);
         return 2;
@@ -140,12 +172,20 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
 }
 
 /** The command's flags; or the exit code when there is nothing more to do (--help printed, or bad flags). */
-function parse(args: readonly string[], options: ParseArgsConfig['options'], help: string, io: Io): Values | number {
+function parse(args: readonly string[], options: ParseArgsConfig['options'], help: string, io: Io, positionals = false): Values | number {
   try {
-    const values = parseArgs({ args: [...args], options, allowPositionals: false, strict: true }).values as Values;
+    const parsed = parseArgs({ args: [...args], options, allowPositionals: positionals, strict: true });
+    const values = { ...parsed.values, _: parsed.positionals } as Values;
     if (values.help) {
       io.out(help);
       return 0;
+    }
+    for (const [flag, value] of Object.entries(values)) {
+      if (!(flag in NUMBERS) || value === undefined) continue;
+      if (typeof value !== 'string' || !/^\d+$/.test(value) || Number(value) < 1) {
+        io.err(`citybrief: --${flag} takes ${NUMBERS[flag as keyof typeof NUMBERS]}, not "${String(value)}".\n`);
+        return 2;
+      }
     }
     return values;
   } catch (error) {
@@ -154,8 +194,12 @@ function parse(args: readonly string[], options: ParseArgsConfig['options'], hel
   }
 }
 
+/** Flags that take a number, and how the number is described when it is not one. */
+const NUMBERS = { concurrency: 'a whole number of pages of at least 1', timeout: 'a whole number of seconds of at least 1' } as const;
+
 const buildFlags = {
   ...common,
+  timeout: { type: 'string' },
   out: { type: 'string' },
   city: { type: 'string', multiple: true },
   kind: { type: 'string', multiple: true },
@@ -167,18 +211,38 @@ const buildFlags = {
 
 type Values = Record<string, string | string[] | boolean | undefined>;
 
+/** A list flag given as a comma list, repeated, or both: --city a,b --city c. */
+const list = (value: unknown) => (value as string[] | undefined)?.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+
 /** Build options from the flags every building command shares. */
 function buildOptions(values: Values): BuildOptions {
   return {
+    project: values.project as string | undefined,
     data: values.data as string | undefined,
     templates: values.templates as string | undefined,
     out: values.out as string | undefined,
-    cities: values.city as string[] | undefined,
-    kinds: (values.kind as string[] | undefined)?.flatMap((k) => k.split(',')).map((k) => k.trim()).filter(Boolean),
+    cities: list(values.city),
+    kinds: list(values.kind),
     chrome: values.chrome as string | undefined,
     force: values.force as boolean | undefined,
     concurrency: values.concurrency === undefined ? undefined : Number(values.concurrency),
+    timeout: values.timeout === undefined ? undefined : Number(values.timeout) * 1000,
   };
+}
+
+async function initCommand(args: readonly string[], io: Io): Promise<number> {
+  const values = parse(args, { help: { type: 'boolean', short: 'h' } }, HELP.init, io, true);
+  if (typeof values === 'number') return values;
+  const [dir = '.', ...extra] = values._ as string[];
+  if (extra.length > 0) {
+    io.err(`citybrief: init takes one folder, not ${extra.length + 1}.\n\n${HELP.init}`);
+    return 2;
+  }
+  const { init } = await import('../init.js');
+  const result = await init(dir);
+  const shown = path.relative(process.cwd(), result.dir) || '.';
+  io.out(`Wrote a starter project to ${shown} (${result.files.length} files). Next:\n${shown === '.' ? '' : `  cd ${shown}\n`}  citybrief build\n`);
+  return 0;
 }
 
 /** Run until SIGINT/SIGTERM, then `stop` and exit 130. */
@@ -294,6 +358,7 @@ async function validateCommand(args: readonly string[], io: Io): Promise<number>
   if (typeof values === 'number') return values;
   const { validateDataset } = await import('../pipeline/build.js');
   const valid = await validateDataset({
+    project: values.project as string | undefined,
     data: values.data as string | undefined,
     templates: values.templates as string | undefined,
     onProgress: (event) => {

@@ -5,7 +5,7 @@
  * tied to the source fragment it comes from. Templates only arrange.
  */
 import path from 'node:path';
-import { compactDiffers, exactNumber, percent, withUnit } from '../format.js';
+import { compactDiffers, percent, withUnit } from '../format.js';
 import type { Labels } from '../labels.js';
 import type { CityData, FieldDeclarationData, FigureData, RankData } from './schema.js';
 import type { Valid } from './validate.js';
@@ -249,7 +249,7 @@ function facts(city: CityData, valid: Valid): CityView['facts'] {
   for (const [name, declaration] of Object.entries(valid.fields.city)) {
     const value = (city as Record<string, unknown>)[name];
     if (value === undefined || declaration.type === 'image') continue;
-    const text = typeof value === 'number' ? exactNumber(value, lang) : Array.isArray(value) ? valid.labels.list(value.map(String)) : typeof value === 'boolean' ? (value ? '✓' : '✗') : String(value);
+    const text = typeof value === 'number' ? withUnit(value, declaration.unit ?? '', lang, false, declaration.grouping).trim() : Array.isArray(value) ? valid.labels.list(value.map(String)) : typeof value === 'boolean' ? (value ? '✓' : '✗') : String(value);
     out.push({ name, label: declaration.label ?? name, value: text });
   }
   return out;

@@ -124,6 +124,10 @@ export const FieldDeclaration = z.strictObject({
   label: Text.optional(),
   /** May a city (or figure) leave it out? Default: no. */
   optional: z.boolean().default(false),
+  /** For a number: the unit printed after it (people, km²). */
+  unit: Text.optional(),
+  /** For a number: group its digits (412,000)? Default: yes; say no for years and codes (1791). */
+  grouping: z.boolean().default(true),
 });
 
 /** A field name as templates write it: {{city.population}}. */

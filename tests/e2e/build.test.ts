@@ -156,7 +156,9 @@ describe('a template that is not laid out as a plain <html><head><body> document
       const file = path.join(templates, 'briefing.hbs');
       const source = await readFile(file, 'utf8');
       // The browser's parser takes all of these; a document swapped in by pattern-matching its parts would not.
-      const reshaped = `<!-- ${'designer note'} -->\n${source.replace('<head>', '<head data-variant="print">').replace(/<\/body>\s*<\/html>\s*$/, '')}`;
+      // (The kind's front matter stays first: the document begins after it.)
+      const [, front, body] = /^(---\n[\s\S]*?\n---\n)([\s\S]*)$/.exec(source)!;
+      const reshaped = `${front}<!-- ${'designer note'} -->\n${body!.replace('<head>', '<head data-variant="print">').replace(/<\/body>\s*<\/html>\s*$/, '')}`;
       expect(reshaped).not.toBe(source);
       await writeFile(file, reshaped);
       const city = cities[0]!;

@@ -8,8 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { build, type Manifest } from '../../src/index.js';
-import { labelsFor } from '../../src/messages.js';
+import { build, validateDataset, type Manifest } from '../../src/index.js';
 import { splitSentences } from '../../src/pipeline/html.js';
 import { readPdf, readPdfDocument, squash, type PdfFacts } from '../helpers/pdf.js';
 
@@ -28,7 +27,8 @@ interface City {
 }
 const dataset = parse(await readFile(path.join(root, 'data/dataset.yaml'), 'utf8')) as { cities: string[]; lang: string; title: string; metrics: Record<string, { label: string }> };
 const cities = await Promise.all(dataset.cities.map(async (id) => parse(await readFile(path.join(root, 'data/cities', `${id}.yaml`), 'utf8')) as City));
-const labels = labelsFor(dataset.lang);
+// The seed project's words: citybrief's defaults with its labels/zh-Hant.yaml over them.
+const { labels } = await validateDataset({ cwd: root });
 const name = (city: City) => city.name[dataset.lang]!;
 
 /** Slides a deck must have, from the data: title, key figures, one per chart (+ the ranking), highlights, commentary, sources. */
@@ -82,7 +82,7 @@ describe('the overview', () => {
     const comparison = overview.pageText[1]!;
     for (const city of cities) {
       expect(overview.text).toContain(name(city));
-      const rank = city.rank?.position ? labels.rankPosition(city.rank.position) : city.rank?.within ? labels.rankWithin(city.rank.within) : city.rank?.listed ? labels.rankListed : labels.rankUnknown;
+      const rank = city.rank?.position ? labels.format('rankPosition', { n: city.rank.position }) : city.rank?.within ? labels.format('rankWithin', { n: city.rank.within }) : city.rank?.listed ? labels.words.rankListed : labels.words.rankUnknown;
       expect(comparison, city.id).toContain(rank);
     }
   });
@@ -139,7 +139,7 @@ describe('finished PDFs', () => {
       const doc = await readPdfDocument(path.join(out, city.id, 'briefing.pdf'));
       expect(doc.tagged, city.id).toBe(true);
       const titles = doc.outline.map((o) => o.title);
-      for (const heading of [name(city), labels.keyFigures, labels.narrative, labels.sources]) expect(titles.some((t) => t.includes(heading)), `${city.id}: ${heading}`).toBe(true);
+      for (const heading of [name(city), labels.words.keyFigures, labels.words.narrative, labels.words.sources]) expect(titles.some((t) => t.includes(heading)), `${city.id}: ${heading}`).toBe(true);
       const pages = doc.outline.map((o) => o.page);
       expect(pages.every((p) => p >= 1)).toBe(true);
       expect([...pages].sort((a, b) => a - b)).toEqual(pages);

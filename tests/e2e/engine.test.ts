@@ -18,7 +18,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build, BuildFailedError, type BuildOptions, type BuildResult, type Manifest, type ManifestEntry, type ProgressEvent } from '../../src/index.js';
 import { BuildAbortedError } from '../../src/pipeline/build.js';
 import { BrowserError, DataError } from '../../src/errors.js';
-import { labelsFor, msg } from '../../src/messages.js';
+import { builtInLabels, makeLabels } from '../../src/labels.js';
+import { msg } from '../../src/messages.js';
 import { readPdf, squash } from '../helpers/pdf.js';
 // @ts-ignore -- plain JavaScript without type declarations
 import { writeSyntheticDataset } from '../../bench/synthetic.mjs';
@@ -735,7 +736,7 @@ describe('incremental builds', () => {
     // Another city's briefing shows the new rank in its ranking chart.
     const lang = (parse(await readFile(path.join(data, 'dataset.yaml'), 'utf8')) as { lang: string }).lang;
     const text = (await readPdf(path.join(out, ids[0]!, 'briefing.pdf'))).text;
-    expect(text).toContain(squash(`${city.name[lang]}${labelsFor(lang).rankPosition(position)}`));
+    expect(text).toContain(squash(`${city.name[lang]}${makeLabels(lang, builtInLabels(lang)!).format('rankPosition', { n: position })}`));
   });
 
   // A build restricted to some cities must not vouch for the others' files: an earlier version recorded

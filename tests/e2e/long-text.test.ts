@@ -12,7 +12,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build, type BuildResult, type ProgressEvent } from '../../src/index.js';
-import { labelsFor } from '../../src/messages.js';
+import { builtInLabels } from '../../src/labels.js';
 import { readPdf, squash, type PdfFacts } from '../helpers/pdf.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -190,7 +190,7 @@ describe('a briefing, slides and overview with very long text', () => {
 
   it('overview: each summary prints to its end; a long lead or commentary is cut and the cut is marked with …', () => {
     const { text } = pdfs.get('overview.pdf')!;
-    const labels = labelsFor(dataset.lang);
+    const labels = builtInLabels(dataset.lang)!;
     // The last line of every summary, the link to the full briefing, is printed: nothing was clipped below it.
     for (const id of dataset.cities) expect(text).toContain(squash(`${labels.fullBriefing} → ${id}/briefing.pdf`));
     for (const long of [paragraph, commentary]) {

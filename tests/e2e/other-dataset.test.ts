@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build, type BuildResult, type ProgressEvent } from '../../src/index.js';
-import { labelsFor } from '../../src/messages.js';
+import { builtInLabels } from '../../src/labels.js';
 import { readPdf, type PdfFacts } from '../helpers/pdf.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -46,10 +46,10 @@ describe('a Simplified-Chinese dataset from another office', () => {
   });
 
   it('prints document labels in Simplified Chinese', () => {
-    const labels = labelsFor('zh-Hans');
+    const labels = builtInLabels('zh-Hans')!;
     const text = pdfs.get('example-city')!.text;
     for (const label of [labels.keyFigures, labels.commentary, labels.sources, labels.narrative]) expect(text).toContain(label);
-    expect(text).not.toContain(labelsFor('zh-Hant').commentary);
+    expect(text).not.toContain(builtInLabels('zh-Hant')!.commentary);
   });
 
   it('shows its own figures with 万/亿 and signed changes', () => {

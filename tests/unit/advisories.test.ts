@@ -21,8 +21,7 @@ import path from 'node:path';
 import Handlebars from 'handlebars';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { TemplateError } from '../../src/errors.js';
-import type { FontSet } from '../../src/fonts.js';
-import { loadTemplates } from '../../src/pipeline/html.js';
+import { templatesIn } from '../helpers/templates.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -566,7 +565,6 @@ describe('pinned dependencies against known advisories', () => {
 // ---------------------------------------------------------------------------------------------
 
 /** Fonts are not under test: a set that needs no font files. */
-const noFonts: FontSet = { families: [], stack: 'serif', scan: () => ({ faces: [], missing: [] }), css: () => '', measure: () => 0 };
 
 /** Each probe tries to reach the prototype chain from a template; each must print nothing. */
 const PROBES: Record<string, string> = {
@@ -631,8 +629,8 @@ describe('Handlebars runs without prototype access', () => {
 
   it("prints nothing for constructor, __proto__ or inherited members through citybrief's loader", async () => {
     const denied = vi.spyOn(console, 'error').mockImplementation(() => undefined);
-    const templates = await loadTemplates(await templatesDir(probeTemplate), noFonts, ['briefing']);
-    const { html } = templates.render('briefing', context(), '../fonts/');
+    const templates = await templatesIn(await templatesDir(probeTemplate));
+    const { html } = templates.render('briefing', context());
     const results = probeResults(html);
     expect(Object.keys(results)).toEqual([...Object.keys(PROBES), 'own']);
     expect(results).toEqual({ ...Object.fromEntries(Object.keys(PROBES).map((id) => [id, ''])), own: 'Shenzhen' });
@@ -654,7 +652,7 @@ describe('Handlebars runs without prototype access', () => {
     vi.spyOn(console, 'error').mockImplementation(() => undefined);
     for (const gadget of GADGETS) {
       // citybrief's loader: the gadgets call helpers that do not exist, which is a load-time error.
-      await expect(loadTemplates(await templatesDir(gadget), noFonts, ['briefing'])).rejects.toBeInstanceOf(TemplateError);
+      await expect(templatesIn(await templatesDir(gadget))).rejects.toBeInstanceOf(TemplateError);
       // Handlebars itself, compiled and run as citybrief runs it (no runtime options): every
       // step that needs a prototype member resolves to nothing, so the gadget prints nothing.
       const hbs = Handlebars.create();

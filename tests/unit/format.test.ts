@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compactDiffers, compactNumber, exactNumber, percent, withUnit } from '../../src/format.js';
-import { labelsFor } from '../../src/messages.js';
+import { builtInLabels, makeLabels } from '../../src/labels.js';
 
 describe('number formats', () => {
   it('writes compact 萬/億 forms in Traditional Chinese, keeping the source precision', () => {
@@ -38,12 +38,13 @@ describe('number formats', () => {
 });
 
 describe('document labels', () => {
-  it('picks labels by language tag, falling back to the language and then English', () => {
-    expect(labelsFor('zh-Hant').commentary).toBe('點評');
-    expect(labelsFor('zh-Hans').commentary).toBe('点评');
-    expect(labelsFor('zh-CN').commentary).toBe('点评');
-    expect(labelsFor('fr').commentary).toBe('Commentary');
-    expect(labelsFor('zh-Hant').rankPosition(3)).toBe('第3位');
-    expect(labelsFor('en').rankWithin(10)).toBe('Top 10');
+  it('picks citybrief\'s labels by language tag, falling back to the language alone; none for a language it has no words for', () => {
+    expect(builtInLabels('zh-Hant')?.commentary).toBe('點評');
+    expect(builtInLabels('zh-Hans')?.commentary).toBe('点评');
+    expect(builtInLabels('zh-CN')?.commentary).toBe('点评');
+    expect(builtInLabels('en-GB')?.commentary).toBe('Commentary');
+    expect(builtInLabels('fr')).toBeUndefined();
+    expect(makeLabels('zh-Hant', builtInLabels('zh-Hant')!).format('rankPosition', { n: 3 })).toBe('第3位');
+    expect(makeLabels('en', builtInLabels('en')!).format('rankWithin', { n: 10 })).toBe('Top 10');
   });
 });

@@ -9,11 +9,9 @@ import path from 'node:path';
 import Handlebars from 'handlebars';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TemplateError } from '../../src/errors.js';
-import type { FontSet } from '../../src/fonts.js';
 import { msg } from '../../src/messages.js';
-import { loadTemplates } from '../../src/pipeline/html.js';
+import { templatesIn } from '../helpers/templates.js';
 
-const noFonts: FontSet = { families: [], stack: 'serif', scan: () => ({ faces: [], missing: [] }), css: () => '', measure: () => 0 };
 
 const temps: string[] = [];
 afterAll(async () => {
@@ -32,7 +30,7 @@ async function templatesDir(briefing: string, chart?: string): Promise<string> {
 
 /** The error loading the folder rejects with; it must be a TemplateError. */
 async function loadError(dir: string): Promise<TemplateError> {
-  const error = await loadTemplates(dir, noFonts, ['briefing']).then(
+  const error = await templatesIn(dir).then(
     () => undefined,
     (e: unknown) => e,
   );
@@ -71,7 +69,7 @@ describe('template syntax errors', () => {
     const parser = (Handlebars as unknown as { Parser: object }).Parser;
     expect(Object.hasOwn(parser, 'parseError')).toBe(false);
     expect(() => Handlebars.create().parse('{{title}')).toThrow(/^Parse error on line 1:\n/);
-    const templates = await loadTemplates(await templatesDir('<p>{{title}}</p>'), noFonts, ['briefing']);
-    expect(templates.render('briefing', { title: 'ok' }, '../fonts/').html).toContain('<p>ok</p>');
+    const templates = await templatesIn(await templatesDir('<p>{{title}}</p>'));
+    expect(templates.render('briefing', { title: 'ok' }).html).toContain('<p>ok</p>');
   });
 });
