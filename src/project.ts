@@ -43,6 +43,6 @@ export function readProjectFile(file: string, cwd: string): ProjectSettings {
   const problems: Problem[] = [];
   const parsed = parseYaml(shown, readFileSync(file, 'utf8').replace(/^\uFEFF/, ''), problems, 'YAML');
   const settings = checkShape(ProjectFile, { ...parsed, shown, value: parsed.value ?? {} }, problems);
-  if (problems.length > 0 || !settings) throw new DataError(problems);
+  if (problems.length > 0 || !settings) throw new DataError(problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0)));
   return settings;
 }

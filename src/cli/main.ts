@@ -333,7 +333,7 @@ type Result = Awaited<ReturnType<typeof import('../pipeline/build.js').build>>;
 function describe(result: Result): string {
   const counts = new Map<string, number>();
   for (const o of result.outputs) if (o.format === 'pdf') counts.set(o.kind, (counts.get(o.kind) ?? 0) + 1);
-  const built = [...counts].map(([kind, n]) => `${n} ${kind}${n === 1 || kind === 'slides' ? '' : 's'}`).join(', ') || 'nothing';
+  const built = [...counts].map(([kind, n]) => (kind.endsWith('s') ? `${n} ${kind}` : count(n, kind, `${kind}s`))).join(', ') || 'nothing';
   const kept = result.unchanged > 0 ? `, ${result.unchanged} unchanged` : '';
   return `Built ${built}${kept} in ${(result.elapsedMs / 1000).toFixed(1)} s → ${result.outDir}`;
 }
@@ -367,8 +367,13 @@ async function validateCommand(args: readonly string[], io: Io): Promise<number>
   });
   const figures = valid.cities.reduce((n, c) => n + c.figures.length, 0);
   const source = path.relative(process.cwd(), valid.sourceFile) || valid.sourceFile;
-  io.out(`Valid: ${valid.cities.length} cities, ${figures} figures, every source quote found in ${source}.\n`);
+  io.out(`Valid: ${count(valid.cities.length, 'city', 'cities')}, ${count(figures, 'figure', 'figures')}, every source quote found in ${source}.\n`);
   return 0;
+}
+
+/** "1 city", "3 cities": the CLI speaks English, with English plurals. */
+function count(n: number, one: string, other: string): string {
+  return `${n} ${new Intl.PluralRules('en').select(n) === 'one' ? one : other}`;
 }
 
 /** Print an error with its cause chain; return its exit code. */

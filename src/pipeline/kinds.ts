@@ -48,9 +48,10 @@ const PAGE_SIZES: Readonly<Record<string, string>> = {
   legal: 'legal',
   tabloid: '11in 17in',
   ledger: 'ledger',
-  '16:9': '13.333in 7.5in',
-  '16:10': '12in 7.5in',
-  '4:3': '10in 7.5in',
+  // 13⅓ × 7.5 in, written as the default theme's slides.css writes it, so the two agree to the hundredth of a millimetre.
+  '16:9': '338.67mm 190.5mm',
+  '16:10': '304.8mm 190.5mm',
+  '4:3': '254mm 190.5mm',
 };
 const LENGTH = /^(?:\d+(?:\.\d+)?|\.\d+)(?:mm|cm|in|pt|pc|px|q)$/i;
 

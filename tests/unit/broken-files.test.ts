@@ -232,7 +232,8 @@ describe.each(cases.filter((c) => !c.expected.valid))('$name', ({ name, expected
     before = await snapshot(out);
     listed = await listing(dir);
 
-    const args = ['build', '--data', dir, '--templates', path.join(dir, 'templates'), '--out', out];
+    // The case folder is the project: its labels/ and assets/ (if any) are the project's.
+    const args = ['build', '--project', dir, '--data', dir, '--templates', path.join(dir, 'templates'), '--out', out];
     for (const city of expected.options?.cities ?? []) args.push('--city', city);
     let stdout = '';
     let stderr = '';
@@ -245,7 +246,7 @@ describe.each(cases.filter((c) => !c.expected.valid))('$name', ({ name, expected
       touched.on = false;
     }
     // The library call behind the CLI, for the class of its error.
-    thrown = await build({ cwd: root, data: dir, templates: path.join(dir, 'templates'), out, cities: expected.options?.cities }).then(
+    thrown = await build({ cwd: root, project: dir, data: dir, templates: path.join(dir, 'templates'), out, cities: expected.options?.cities }).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -351,7 +352,7 @@ describe.each(cases.filter((c) => c.expected.valid))('$name (valid)', ({ name, e
     let stderr = '';
     const io = { out: (t: string) => void (stdout += t), err: (t: string) => void (stderr += t) };
     expect(await main(['validate', '--data', dir, '--templates', path.join(dir, 'templates')], io), stderr).toBe(0);
-    expect(stdout).toMatch(/^Valid: 1 cities, 1 figures, every source quote found in /);
+    expect(stdout).toMatch(/^Valid: 1 city, 1 figure, every source quote found in /);
     expect(await main(['build', '--data', dir, '--templates', path.join(dir, 'templates'), '--out', out, '--kind', 'briefing'], io), stderr).toBe(0);
     const city = parse((await readFile(path.join(dir, 'cities', 'alpha.yaml'), 'utf8')).replace(/^\ufeff/, '')) as { name: { 'zh-Hant': string }; narrative: string[] };
     const { text } = await readPdf(path.join(out, 'alpha', 'briefing.pdf'));
