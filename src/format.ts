@@ -15,12 +15,12 @@ function nf(lang: string, options: Intl.NumberFormatOptions): Intl.NumberFormat 
   return f;
 }
 
-/** Every digit, grouped: 80,692 (or not grouped, for years and codes: 1791). */
+/** Every digit, grouped: 12,345 (or not grouped, for years and codes: 1791). */
 export function exactNumber(value: number, lang: string, grouping = true): string {
   return nf(lang, { maximumFractionDigits: 20, useGrouping: grouping }).format(value);
 }
 
-/** Compact form as a reader would say it: 8.0692萬, 30.9億. Keeps up to four decimals so it stays exact for the source's own figures. */
+/** Compact form as a reader would say it: 1.2345萬, 30.9億. Keeps up to four decimals so it stays exact for the source's own figures. */
 export function compactNumber(value: number, lang: string): string {
   return nf(lang, { notation: 'compact', maximumFractionDigits: 4 }).format(value);
 }
@@ -35,7 +35,7 @@ function joinsUnits(lang: string): boolean {
   return /^(zh|ja|ko)\b/i.test(lang);
 }
 
-/** A value with its unit: 8.0692萬件, 48.1%, 30.9億元, "2,246 patents". */
+/** A value with its unit: 1.2345萬件, 48.1%, 30.9億元, "2,246 stations". */
 export function withUnit(value: number, unit: string, lang: string, compact = true, grouping = true): string {
   if (unit === '%') return percent(value, lang);
   const number = compact ? compactNumber(value, lang) : exactNumber(value, lang, grouping);

@@ -222,7 +222,7 @@ export interface Labels {
   readonly words: { readonly [K in Exclude<LabelKey, 'programmeKinds'>]: string } & { readonly programmeKinds: Readonly<Record<string, string>> };
   /** A label with its placeholders filled: format('rankPosition', { n: 3 }) → 第3位. */
   format(key: LabelKey, values?: Readonly<Record<string, string | number>>): string;
-  /** Items joined as the language joins a list: 深圳、杭州和南京; Riverton, Lakeshore and Hollins Bay. */
+  /** Items joined as the language joins a list: 甲、乙和丙; Riverton, Millbrook, and Hollins Bay. */
   list(items: readonly string[]): string;
 }
 

@@ -129,7 +129,11 @@ export const msg = {
   assetNotImage: (name: string) => `names "${name}", which is not a PNG, JPEG, SVG or WebP image. Save it in one of these formats.`,
   assetNotNamed: (value: unknown) => `was given ${value === undefined || value === null ? 'nothing' : `a ${typeof value}`} where an image's name (e.g. "logo.svg") belongs.`,
   unknownLabelKey: (key: unknown) => `there is no label ${typeof key === 'string' ? JSON.stringify(key) : `(it was given ${typeof key})`}: name one of the labels (see the README), in quotes.`,
-  unknownLabel: (known: readonly string[]) => `is not a label: remove it or check its spelling. The labels are: ${known.join(', ')}.`,
+  unknownLabel: (like: string | undefined, known: readonly string[]) =>
+    like ? `is not a label: rename it to "${like}".` : `is not a label: remove it or check its spelling. The labels are: ${known.join(', ')}.`,
+  misspeltField: (like: string) => `is not a known field: rename it to "${like}".`,
+  undeclaredField: (of: 'city' | 'figure') =>
+    `is not a known field: check its spelling, or, to give every ${of} a field of the dataset's own, declare it in dataset.yaml under \`fields: ${of}:\` (with its type).`,
   labelsFileName: (file: string) => `${file} is not named after a language: name it <lang>.yaml with a BCP 47 tag, e.g. en.yaml, zh-Hant.yaml.`,
   noLabels: (lang: string, file: string) =>
     `is "${lang}", a language citybrief has no words for: add ${file} with every label (copy citybrief's labels for en from the README and translate them).`,

@@ -1,10 +1,10 @@
 /**
- * `citybrief watch`: build, then rebuild whenever the data or the templates
- * change. Each rebuild is an ordinary incremental build, so only the outputs
+ * `citybrief watch`: build, then rebuild whenever the project changes: its
+ * data, templates, labels, images or project file. Each rebuild is an ordinary incremental build, so only the outputs
  * whose inputs changed are redone; changes during a build start one more
  * build after it, never a second one alongside.
  */
-import { readFileSync, watch as watchFiles, type FSWatcher } from 'node:fs';
+import { existsSync, readFileSync, watch as watchFiles, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { resolveConfig, type BuildOptions, type ResolvedConfig } from './config.js';
@@ -29,12 +29,18 @@ export function watch(options: BuildOptions, onReport: (report: RunReport) => vo
     clearTimeout(timer);
     timer = setTimeout(() => runner.request(true), SETTLE_MS);
   };
-  const watchers: FSWatcher[] = [config.dataDir, config.templatesDir].map((dir) =>
+  // The project's folders that exist (labels and assets are optional), and its project file.
+  const folders = [...new Set([config.dataDir, config.templatesDir, config.labelsDir, config.assetsDir])].filter((dir) => existsSync(dir));
+  const watchers: FSWatcher[] = folders.map((dir) =>
     watchFiles(dir, { recursive: true }, (_event, name) => {
       changed(name ? `${dir}/${name}` : dir);
       if (name && path.resolve(dir, name) === config.dataFile) watchOutside();
     }),
   );
+  if (config.projectFile) {
+    const file = config.projectFile;
+    watchers.push(watchFiles(path.dirname(file), (_event, name) => void (name === path.basename(file) && changed(file))));
+  }
   // dataset.yaml may name files outside the data folder (the source text, a figures CSV): watch
   // those too, and again whenever dataset.yaml changes.
   let outside: FSWatcher[] = [];

@@ -17,9 +17,9 @@ export interface FigureView {
   readonly subject: string | undefined;
   readonly value: number;
   readonly unit: string;
-  /** Compact, with qualifier and unit: 逾6億元, 8.0692萬件. */
+  /** Compact, with qualifier and unit: 逾6億元, 1.2345萬件. */
   readonly display: string;
-  /** Every digit with unit, when the compact form rounds: 80,692件. */
+  /** Every digit with unit, when the compact form rounds: 12,345件. */
   readonly exact: string | undefined;
   /** Signed year-on-year change: +10.3%. */
   readonly change: string | undefined;
@@ -61,7 +61,7 @@ export interface DatasetView {
   readonly period: string;
   readonly source: Valid['dataset']['source'] & {
     readonly fileName: string;
-    /** The authors with their roles: 向利/文 陳建明/圖. */
+    /** The authors with their roles: 王明/文 李華/圖. */
     readonly byline: string;
     /** How the source is credited: its attribution, else the publication and the byline. */
     readonly credit: string;
@@ -84,7 +84,7 @@ export interface CityView {
   readonly hasDerived: boolean;
   /** The dataset's own city fields that print as text, in the order dataset.yaml declares them, with their labels. */
   readonly facts: readonly { readonly name: string; readonly label: string; readonly value: string }[];
-  /** Each per-city kind's output for this city, relative to the out folder: { briefing: 'shenzhen/briefing.pdf' }. */
+  /** Each per-city kind's output for this city, relative to the out folder: { briefing: 'riverton/briefing.pdf' }. */
   readonly documents: Readonly<Record<string, string>>;
   /** The dataset's own city fields, as the data gives them (an image field holds the image's name: {{asset city.photo}}). */
   readonly [field: string]: unknown;
@@ -260,7 +260,7 @@ function metricLabel(valid: Valid, metric: string): string {
   return Object.hasOwn(valid.dataset.metrics, metric) ? valid.dataset.metrics[metric]!.label : metric;
 }
 
-/** The source's authors as it credits them: 向利/文 陳建明/圖. */
+/** The source's authors as it credits them: 王明/文 李華/圖. */
 export function byline(source: Valid['dataset']['source']): string {
   return source.authors.map((a) => `${a.name}/${a.role}`).join(' ');
 }
@@ -305,7 +305,7 @@ function figureView(f: FigureData, city: CityData, valid: Valid, note: number | 
 }
 
 function figureRow(f: FigureView, order: number, labels: Labels): ChartRow {
-  // The chart caption names the change (e.g. 同比增長); the label carries only the signed value.
+  // The chart caption names the change (e.g. 同比增长, year on year); the label carries only the signed value.
   const change = f.change ? ` (${f.change})` : '';
   const derived = f.derived ? `(${labels.words.derivedTag})` : '';
   return {

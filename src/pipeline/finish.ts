@@ -129,7 +129,7 @@ function stableStructureIds(s: string, regions: readonly [number, number][]): st
 }
 
 /**
- * Chromium resolves <a href="shenzhen/briefing.pdf"> against the page's URL
+ * Chromium resolves <a href="riverton/briefing.pdf"> against the page's URL
  * and writes an absolute URI. Links to the build's own outputs become GoToR
  * actions with a path relative to the document, which viewers open as the
  * neighbouring file.

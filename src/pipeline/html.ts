@@ -325,7 +325,7 @@ function registerHelpers(hbs: typeof HandlebarsNS, config: TemplateOptions): voi
       if (typeof key !== 'string' || !Object.hasOwn(config.labels.words, key)) throw new Error(msg.unknownLabelKey(key));
       return config.labels.format(key as LabelKey, options.hash as Record<string, string | number>);
     },
-    /** {{list names}}: items joined as the language joins a list (深圳、杭州和南京; A, B and C). */
+    /** {{list names}}: items joined as the language joins a list (甲、乙和丙; A, B, and C). */
     list: (items: unknown) => (Array.isArray(items) ? config.labels.list(items.map(String)) : ''),
     /** {{pageFooter}} inside an @page margin box: the pageFooter label as CSS content, with the page counters. */
     pageFooter: () => cssContent(config.labels.words.pageFooter),
@@ -333,13 +333,13 @@ function registerHelpers(hbs: typeof HandlebarsNS, config: TemplateOptions): voi
   for (const [name, fn] of Object.entries(own)) hbs.registerHelper(name, guarded(name, fn as (...args: unknown[]) => unknown));
   hbs.registerHelper({
     // Helper names shadow context fields in Handlebars, so none is named like a field (unit, exact, …).
-    /** {{compactNumber 80692}} → 8.0692萬 */
+    /** {{compactNumber 12345}} → 1.2345萬 */
     compactNumber: (value: number, options: HandlebarsNS.HelperOptions) => compactNumber(value, lang(options)),
-    /** {{exactNumber 80692}} → 80,692 */
+    /** {{exactNumber 12345}} → 12,345 */
     exactNumber: (value: number, options: HandlebarsNS.HelperOptions) => exactNumber(value, lang(options)),
     /** {{percent 10.3 signed=true}} → +10.3% */
     percent: (value: number, options: HandlebarsNS.HelperOptions) => percent(value, lang(options), Boolean(options.hash?.signed)),
-    /** {{withUnit 80692 "件"}} → 8.0692萬件 */
+    /** {{withUnit 12345 "件"}} → 1.2345萬件 */
     withUnit: (value: number, unit: string, options: HandlebarsNS.HelperOptions) => withUnit(value, unit, lang(options)),
     join: (list: unknown, separator: unknown) => (Array.isArray(list) ? list.join(typeof separator === 'string' ? separator : ', ') : ''),
     eq: (a: unknown, b: unknown) => a === b,

@@ -62,6 +62,8 @@ export interface Loaded {
   readonly sourceText: string | undefined;
   readonly sourceFile: string | undefined;
   readonly sourceSha256: string | undefined;
+  /** The project's labels folder, as the user is shown it (where a missing labels file should go). */
+  readonly labelsShown: string;
   /** The project's labels files (labels/<lang>.yaml), each with the language its name gives. */
   readonly labels: readonly (YamlFile & { readonly lang: string })[];
   /** citybrief.config.yaml, when the project has one (read again here to locate what validation finds in it). */
@@ -156,7 +158,7 @@ export async function load(config: ResolvedConfig): Promise<Loaded> {
   ).filter((f) => f !== undefined);
   const project = config.projectFile ? yamlFile(config.projectFile, shown(config.projectFile), await readText(config.projectFile), []) : undefined;
 
-  return { dataset, cities, figures, sourceText, sourceFile, sourceSha256: sourceText === undefined ? undefined : sha256(sourceText), labels, project, problems };
+  return { dataset, cities, figures, sourceText, sourceFile, sourceSha256: sourceText === undefined ? undefined : sha256(sourceText), labelsShown: shown(config.labelsDir), labels, project, problems };
 }
 
 /**

@@ -22,7 +22,7 @@ import { assetName, type Asset as ProjectAsset } from '../assets.js';
 import type { CDPSession } from 'puppeteer-core';
 
 export interface PrintDocument {
-  /** Path of the document below the out folder, e.g. `shenzhen/briefing.html`. */
+  /** Path of the document below the out folder, e.g. `riverton/briefing.html`. */
   readonly path: string;
   readonly html: string;
   readonly fonts: readonly BundledFace[];

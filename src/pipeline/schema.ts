@@ -39,12 +39,12 @@ const FigureFields = z
     metric: Id,
     /** Overrides the metric's label for this figure. */
     label: Text.optional(),
-    /** Who or what the figure is about when it is not the city itself (e.g. 申報企業). */
+    /** Who or what the figure is about when it is not the city itself (e.g. 申報單位, the applicants). */
     subject: Text.optional(),
     value: z.number().finite(),
     /** As the source writes it: 件, 家, 元, %. Money is stored in whole units (元). */
     unit: Text,
-    /** "over" for 突破/多, "nearly" for 近. */
+    /** "over" for 逾/突破/多/over, "nearly" for 近/nearly. */
     qualifier: z.enum(['over', 'nearly']).optional(),
     /** Defaults to the dataset's period. */
     period: Text.optional(),
@@ -137,6 +137,9 @@ export const Fields = z.strictObject({
   city: z.record(FieldName, FieldDeclaration).default({}),
   figure: z.record(FieldName, FieldDeclaration).default({}),
 });
+
+/** The built-in fields of a city file and of a figure. */
+export const FIELD_NAMES = { city: Object.keys(City.shape), figure: Object.keys(FigureFields.shape) } as const;
 
 /** Names a declared field may not take: the built-in fields, and what the document context adds beside them. */
 export const RESERVED_FIELDS = {

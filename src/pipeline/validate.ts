@@ -12,8 +12,10 @@ import { DataError, type Problem } from '../errors.js';
 import { builtInLabels, LABELS, LabelsFile, makeLabels, type LabelValues, type Labels } from '../labels.js';
 import { msg } from '../messages.js';
 import { columnOf, rawFigure, type CsvFile, type CsvRow } from './csv.js';
+import path from 'node:path';
+import { nearest } from '../nearest.js';
 import { fieldName, locate, sha256, type Loaded, type YamlFile } from './load.js';
-import { cityShape, Dataset, Fields, Figure, LangTag, RESERVED_FIELDS, type CityData, type DatasetData, type FieldsData, type FigureData } from './schema.js';
+import { cityShape, Dataset, FIELD_NAMES, Fields, Figure, LangTag, RESERVED_FIELDS, type CityData, type DatasetData, type FieldsData, type FigureData } from './schema.js';
 
 export interface Valid {
   readonly dataset: DatasetData;
@@ -90,7 +92,14 @@ export function validate(loaded: Loaded, options: ValidateOptions): Valid {
     } else {
       // Quotes are checked on the raw file, so a city with schema errors still gets them reported.
       if (loaded.sourceText !== undefined) checkQuotes(file, loaded.sourceText, sourceName, at);
-      const fromFile = checkShape(City, file, problems) as CityData | undefined;
+      // A key the schema does not know, at the top of a city or of one of its figures, may be a field the dataset means to add.
+      const undeclared = (fieldPath: readonly PropertyKey[], key: string) => {
+        const of = fieldPath.length === 0 ? 'city' : fieldPath.length === 2 && fieldPath[0] === 'figures' ? 'figure' : undefined;
+        if (!of) return msg.unknownField;
+        const like = nearest(key, [...FIELD_NAMES[of], ...Object.keys(fields[of])]);
+        return like ? msg.misspeltField(like) : msg.undeclaredField(of);
+      };
+      const fromFile = checkShape(City, file, problems, undeclared) as CityData | undefined;
       const fromCsv = file.rows.map((row) => ({ row, figure: rowChecks!(row) }));
       complete &&= fromCsv.every((f) => f.figure !== undefined);
       const added = fromCsv.filter((f): f is { row: CsvRow; figure: FigureData } => f.figure !== undefined);
@@ -204,11 +213,12 @@ export function validate(loaded: Loaded, options: ValidateOptions): Valid {
 function resolveLabels(loaded: Loaded, lang: string | undefined, problems: Problem[]): { values: LabelValues; file: string } | undefined {
   const files = loaded.labels.map((file) => {
     if (!LangTag.safeParse(file.lang).success) problems.push({ file: file.shown, message: msg.labelsFileName(file.shown) });
-    return { file, values: checkShape(LabelsFile, { ...file, value: file.value ?? {} }, problems, msg.unknownLabel(Object.keys(LABELS))) as Partial<LabelValues> | undefined };
+    const unknown = (_: readonly PropertyKey[], key: string) => msg.unknownLabel(nearest(key, Object.keys(LABELS)), Object.keys(LABELS));
+    return { file, values: checkShape(LabelsFile, { ...file, value: file.value ?? {} }, problems, unknown) as Partial<LabelValues> | undefined };
   });
   if (lang === undefined) return undefined;
   const own = files.find((f) => f.file.lang.toLowerCase() === lang.toLowerCase());
-  const where = own?.file.shown ?? `labels/${lang}.yaml`;
+  const where = own?.file.shown ?? path.join(loaded.labelsShown, `${lang}.yaml`);
   const defaults = builtInLabels(lang);
   if (own && !own.values) return undefined; // its problems are reported
   if (!defaults) {
@@ -272,7 +282,7 @@ export function checkShape<T extends z.ZodType>(
   schema: T,
   file: Pick<YamlFile, 'parsed' | 'value' | 'doc' | 'lines' | 'shown'>,
   problems: Problem[],
-  unknownField: string = msg.unknownField,
+  unknownField: string | ((fieldPath: readonly PropertyKey[], key: string) => string) = msg.unknownField,
 ): z.output<T> | undefined {
   // A file that gave no value (syntax errors, too many aliases) has its problems reported already;
   // checking the missing value would add a false one ("is required").
@@ -283,7 +293,8 @@ export function checkShape<T extends z.ZodType>(
     const fieldPath = issue.path as PropertyKey[];
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
-        problems.push({ ...locate(file, [...fieldPath, key], true), field: fieldName([...fieldPath, key]), message: unknownField });
+        const message = typeof unknownField === 'string' ? unknownField : unknownField(fieldPath, key);
+        problems.push({ ...locate(file, [...fieldPath, key], true), field: fieldName([...fieldPath, key]), message });
       }
       continue;
     }

@@ -101,7 +101,7 @@ describe('validateDataset rejects invalid data with located problems', () => {
     const file = shown('unknown-field', 'cities/alpha.yaml');
     expect(problems).toHaveLength(2);
     expect(problems).toContainEqual(
-      expect.objectContaining({ file, field: 'figures[0].vaule', line: at('unknown-field', 'cities/alpha.yaml', 'vaule: 120').line, message: msg.unknownField }),
+      expect.objectContaining({ file, field: 'figures[0].vaule', line: at('unknown-field', 'cities/alpha.yaml', 'vaule: 120').line, message: msg.misspeltField('value') }),
     );
     // The figure lacks `value`: reported where the figure stands.
     expect(problems).toContainEqual(
