@@ -15,6 +15,8 @@ export const msg = {
   noProject: (dir: string) => `the project folder ${dir} does not exist. Pass --project with a folder holding citybrief.config.yaml (\`citybrief init DIR\` makes one).`,
   badKindName: (name: string) =>
     `"${name}.hbs" cannot name a kind of document: a kind's name is lower-case letters, digits, "-" or "_". Rename the file, or move a partial into partials/.`,
+  badPageSize: (value: string, named: readonly string[]) =>
+    `is "${value}", which is not a page size citybrief knows. Use one of ${named.map((n) => (/^[a-z]\d$/.test(n) ? n.toUpperCase() : /^[a-z]/.test(n) ? n[0]!.toUpperCase() + n.slice(1) : n)).join(', ')} (add "landscape" or "portrait" to turn a named size), or a width and height such as "210mm 99mm".`,
   outputNeedsCity: (output: string) => `is "${output}", but a document made per city needs {city} once in its path (e.g. "{city}/factsheet"), or every city would write the same file.`,
   outputHasCity: (output: string) => `is "${output}", but a document made once for all cities (per: all) has no city: remove {city}.`,
   outputReserved: (output: string, reserved: readonly string[]) => `is "${output}", which is a folder citybrief keeps for itself (${reserved.join(', ')}): choose another path.`,
@@ -96,7 +98,8 @@ export const msg = {
   templateMissing: (path: string) => `template ${path} does not exist. Pass --templates with a folder holding the kinds' templates (*.hbs).`,
   unknownHelper: (name: string) =>
     `calls the helper "${name}", which does not exist. Use one of citybrief's helpers (see the README), define it in the templates' helpers.mjs, or remove the call.`,
-  helperThrew: (name: string, reason: string) => `the helper "${name}" failed: ${reason.replace(/[.\s]+$/, '')}. Fix the helper or what this call gives it.`,
+  helperThrew: (name: string, reason: string, document: string) =>
+    `the helper "${name}" failed while making ${document}: ${reason.replace(/[.\s]+$/, '')}. Fix the helper or what this call gives it.`,
   helpersModule: (reason: string) => `could not be loaded: ${reason.replace(/[.\s]+$/, '')}. Fix the module: it exports functions, each one a helper named after its export.`,
   helperNotFunction: (name: string, type: string) => `exports "${name}" as ${type}, not a function. Export only helpers (functions), or move "${name}" out of the module.`,
   unknownPartial: (name: string) => `includes the partial "${name}", which does not exist: add partials/${name}.hbs or remove the include.`,

@@ -316,7 +316,7 @@ function documentMaker(config: ResolvedConfig, valid: Valid, kinds: readonly Kin
     return out;
   };
   const render = (job: Job, data: object) => {
-    const rendered = templates.render(job.kind, data, job.depth);
+    const rendered = templates.render(job.kind, data, job.depth, job.path);
     if (rendered.missing.length > 0) config.onProgress({ type: 'warning', message: msg.uncoveredGlyphs(job.path, rendered.missing) });
     return rendered;
   };

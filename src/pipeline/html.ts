@@ -38,9 +38,10 @@ export interface Templates {
   /**
    * Render a document of `kind` from `data` (a context with chart SVGs
    * attached). `depth` is how many folders below the out folder the
-   * document is: links, images and fonts are relative to it.
+   * document is: links, images and fonts are relative to it. `name` names
+   * the document in messages.
    */
-  render(kind: KindSpec, data: object, depth: number): RenderedHtml;
+  render(kind: KindSpec, data: object, depth: number, name?: string): RenderedHtml;
 }
 
 export interface RenderedHtml {
@@ -121,7 +122,7 @@ export async function loadTemplates(dir: string, fonts: FontSet, kinds: readonly
   for (const [file, ast] of trees) checkNames(hbs, ast, options.shown(file), options.assetProblem);
 
   return {
-    render(kind, data, depth) {
+    render(kind, data, depth, name = kind.name) {
       const entry = compiled.get(kind.name);
       if (!entry) throw new TemplateError(msg.templateMissing(kind.file));
       const state: RenderState = { depth, assets: new Set() };
@@ -129,7 +130,7 @@ export async function loadTemplates(dir: string, fonts: FontSet, kinds: readonly
       try {
         html = entry.template({ ...data, styles, fontFaces: FONT_FACES_MARK }, { data: { citybrief: state } });
       } catch (error) {
-        if (error instanceof HelperFailure) throw new TemplateError(msg.templateInvalid(located(error.file ?? entry.file, error.at), msg.helperThrew(error.helper, error.reason)));
+        if (error instanceof HelperFailure) throw new TemplateError(msg.templateInvalid(located(error.file ?? entry.file, error.at), msg.helperThrew(error.helper, error.reason, name)));
         throw new TemplateError(msg.templateInvalid(entry.file, (error as Error).message), { cause: error });
       }
       // A kind that declares its page size gets it after the stylesheets, so it wins over theirs.

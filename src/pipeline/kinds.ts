@@ -69,8 +69,8 @@ const FrontMatter = z.strictObject({
   per: z.enum(['city', 'all']).default('city'),
   page: z
     .string()
-    .refine((v) => pageSize(v) !== undefined, {
-      message: 'is not a page size citybrief knows: use A3, A4, A5, B5, Letter, Legal or Tabloid (with "landscape" if wanted), 16:9, 4:3, or width and height such as "210mm 99mm"',
+    .superRefine((value, ctx) => {
+      if (pageSize(value) === undefined) ctx.addIssue({ code: 'custom', message: msg.badPageSize(value, Object.keys(PAGE_SIZES)) });
     })
     .optional(),
   output: z

@@ -38,15 +38,20 @@ import { build } from '../../src/index.js';
 import { MAX_FILE_BYTES } from '../../src/pipeline/load.js';
 import { readPdf, squash } from '../helpers/pdf.js';
 
-/** Every path citybrief hands to node:fs/promises while a case runs, to prove what it never reads. */
-const touched = vi.hoisted(() => ({ on: false, calls: [] as { op: 'read' | 'look'; file: string }[] }));
-vi.mock('node:fs/promises', async (importOriginal) => {
-  const fs = await importOriginal<typeof import('node:fs/promises')>();
+/** Every path citybrief hands to node:fs (promises and synchronous calls) while a case runs, to prove what it never reads. */
+const touched = vi.hoisted(() => {
+  const state = { on: false, calls: [] as { op: 'read' | 'look'; file: string }[] };
+  /** `fn`, recording the path it is called with while `on`. */
   const spy = <F extends (file: never, ...rest: never[]) => unknown>(op: 'read' | 'look', fn: F): F =>
     ((file: unknown, ...rest: unknown[]) => {
-      if (touched.on) touched.calls.push({ op, file: String(file) });
+      if (state.on) state.calls.push({ op, file: String(file) });
       return (fn as unknown as (...args: unknown[]) => unknown)(file, ...rest);
     }) as unknown as F;
+  return Object.assign(state, { spy });
+});
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs/promises')>();
+  const { spy } = touched;
   const spied = {
     readFile: spy('read', fs.readFile),
     open: spy('read', fs.open),
@@ -54,6 +59,21 @@ vi.mock('node:fs/promises', async (importOriginal) => {
     lstat: spy('look', fs.lstat),
     access: spy('look', fs.access),
     readdir: spy('look', fs.readdir),
+  };
+  return { ...fs, ...spied, default: { ...fs, ...spied } };
+});
+// Images are checked with synchronous calls (src/assets.ts), and the project file is read with them.
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs')>();
+  const { spy } = touched;
+  const spied = {
+    readFileSync: spy('read', fs.readFileSync),
+    openSync: spy('read', fs.openSync),
+    statSync: spy('look', fs.statSync),
+    lstatSync: spy('look', fs.lstatSync),
+    existsSync: spy('look', fs.existsSync),
+    realpathSync: Object.assign(spy('look', fs.realpathSync), { native: fs.realpathSync.native }),
+    readdirSync: spy('look', fs.readdirSync),
   };
   return { ...fs, ...spied, default: { ...fs, ...spied } };
 });

@@ -157,7 +157,7 @@ describe('kinds declared by the templates', () => {
     expect(error).toBeInstanceOf(TemplateError);
     const lines = error!.message.split('\n');
     expect(lines[0]).toBe(`a.hbs:3:9 output: ${msg.outputNeedsCity('same')}`);
-    expect(lines[1]).toMatch(/^b\.hbs:4:7 page: is not a page size citybrief knows: use A3, A4/);
+    expect(lines[1]).toMatch(/^b\.hbs:4:7 page: is "A7", which is not a page size citybrief knows\. Use one of A3, A4/);
     expect(lines.some((l) => l.startsWith('c.hbs:2:6 per: '))).toBe(true);
   });
 
