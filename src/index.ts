@@ -1,13 +1,17 @@
 /**
- * citybrief: a dataset of cities, Handlebars templates and Vega-Lite charts in;
- * one briefing PDF (and its HTML) per city out.
+ * citybrief: a project (a dataset of cities, its words, images and Handlebars
+ * templates with Vega-Lite charts) in; its kinds of document, as PDF and HTML,
+ * out.
  *
- *   import { build } from 'citybrief';
- *   const result = await build({ data: 'data/dataset.yaml', out: 'out' });
+ *   import { build, init } from 'citybrief';
+ *   await init('my-briefings');
+ *   const result = await build({ project: 'my-briefings' });
  */
 export { build, validateDataset, BuildFailedError, type BuildResult } from './pipeline/build.js';
 export type { BuildOptions, ProgressEvent, ResolvedConfig } from './config.js';
 export { resolveConfig } from './config.js';
+export { init, type InitResult } from './init.js';
+export type { Labels, LabelValues } from './labels.js';
 export type { Manifest, ManifestEntry } from './pipeline/write.js';
 export type { CityData, DatasetData, FigureData } from './pipeline/schema.js';
 export * from './errors.js';

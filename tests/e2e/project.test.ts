@@ -122,6 +122,15 @@ describe('a project of its own: French words, own fields, own helper, a Letter f
     expect(first.refused).toEqual([]);
   });
 
+  it('gives the same bytes when built again into another folder, as every kind does', async () => {
+    const again = await build({ cwd: dir, out: path.join(await temp('project-again'), 'out') });
+    for (const entry of again.outputs) {
+      const earlier = first.outputs.find((o) => o.path === entry.path);
+      expect(entry.sha256, entry.path).toBe(earlier?.sha256);
+    }
+    expect(again.outputs).toHaveLength(first.outputs.length);
+  });
+
   describe('rebuilds redo exactly the affected outputs', () => {
     const built = (result: BuildResult) => result.outputs.filter((o) => o.format === 'pdf').map((o) => o.path).sort();
 
