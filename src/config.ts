@@ -35,10 +35,18 @@ export interface BuildOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Rebuild every output even when its inputs did not change. */
   force?: boolean;
+  /** Read files dataset.yaml names (source text, figures CSV) even outside the project and the dataset's folder. */
+  allowOutside?: boolean;
+  /** When another build is writing the same out folder, wait for it instead of failing at once. */
+  wait?: boolean;
   /** Pages printing at once. Default: the number of CPUs, at most 4. */
   concurrency?: number;
   /** Milliseconds one document may take to print before it fails alone. Default: 60000. */
   timeout?: number;
+  /** Milliseconds one chart may take to draw. Default: 10000. */
+  chartTimeout?: number;
+  /** Rows one chart may draw. Default: 10000. */
+  maxChartRows?: number;
   /** Replace the browser after this many documents, to bound its memory. Default: 500. */
   recycleAfter?: number;
   /** Stops the build: no new work is started, the browser is closed, nothing half-written is left. */
@@ -50,6 +58,7 @@ export interface BuildOptions {
 export type ProgressEvent =
   | { readonly type: 'stage'; readonly stage: string }
   | { readonly type: 'warning'; readonly message: string }
+  | { readonly type: 'waiting'; readonly holder: string }
   | { readonly type: 'plan'; readonly build: number; readonly unchanged: number }
   | { readonly type: 'browser'; readonly pid: number | undefined; readonly generation: number }
   | { readonly type: 'failed'; readonly path: string; readonly message: string }
@@ -80,9 +89,13 @@ export interface ResolvedConfig {
   readonly creator: string;
   readonly version: string;
   readonly force: boolean;
+  readonly wait: boolean;
+  readonly allowOutside: boolean;
   readonly concurrency: number | undefined;
   readonly timeoutMs: number;
   readonly recycleAfter: number;
+  /** Bounds on the work one chart may ask for. */
+  readonly charts: { readonly timeoutMs: number; readonly maxRows: number };
   readonly signal: AbortSignal | undefined;
   readonly browser: {
     /** Explicit executable, from options or the environment, tried first. */
@@ -125,6 +138,16 @@ export function resolveConfig(options: BuildOptions = {}): ResolvedConfig {
   const templatesDir =
     options.templates !== undefined ? path.resolve(cwd, options.templates) : project?.templates !== undefined || hasTemplates(projectTemplates) ? projectTemplates : bundledTheme;
 
+  // An out folder that cannot be one (a file stands there, or in its path) is a usage error now, before any work.
+  const outDir = from(options.out, project?.out, 'out');
+  let outInfo;
+  try {
+    outInfo = statSync(outDir, { throwIfNoEntry: false });
+  } catch (error) {
+    throw new UsageError(msg.outNotFolder(path.relative(cwd, outDir) || outDir, (error as NodeJS.ErrnoException).code ?? 'unusable'));
+  }
+  if (outInfo && !outInfo.isDirectory()) throw new UsageError(msg.outNotFolder(path.relative(cwd, outDir) || outDir, 'a file'));
+
   const explicit: [string | undefined, string][] = [
     [options.chrome, 'the chrome option'],
     [env.CITYBRIEF_CHROME, 'CITYBRIEF_CHROME'],
@@ -142,16 +165,19 @@ export function resolveConfig(options: BuildOptions = {}): ResolvedConfig {
     labelsDir: from(undefined, project?.labels, 'labels'),
     assetsDir: from(undefined, project?.assets, 'assets'),
     logo: project?.logo,
-    outDir: from(options.out, project?.out, 'out'),
+    outDir,
     cities: options.cities && options.cities.length > 0 ? Object.freeze([...new Set(options.cities)]) : undefined,
     kinds: kinds ? Object.freeze(kinds) : undefined,
     epoch,
     creator: `citybrief ${version}`,
     version,
     force: options.force ?? false,
+    wait: options.wait ?? false,
+    allowOutside: options.allowOutside ?? false,
     concurrency: positive(options.concurrency, 'concurrency'),
     timeoutMs: positive(options.timeout, 'timeout') ?? 60_000,
     recycleAfter: positive(options.recycleAfter, 'recycleAfter') ?? 500,
+    charts: Object.freeze({ timeoutMs: positive(options.chartTimeout, 'chartTimeout') ?? 10_000, maxRows: positive(options.maxChartRows, 'maxChartRows') ?? 10_000 }),
     signal: options.signal,
     browser: Object.freeze({ executablePath, executableFrom }),
     env: Object.freeze({ PROGRAMFILES: env.PROGRAMFILES, 'PROGRAMFILES(X86)': env['PROGRAMFILES(X86)'], LOCALAPPDATA: env.LOCALAPPDATA }),

@@ -33,6 +33,11 @@ export const msg = {
   noDataset: (path: string) =>
     `no dataset at ${path}. Pass --data with the path to a dataset.yaml (or the folder holding one).`,
   unreadable: (path: string, reason: string) => `cannot read ${path}: ${reason}`,
+  directionControl: (control: string) =>
+    `holds the invisible control ${control}, which would print the text after it in another order than the data gives it. Delete it: text in a right-to-left script needs no such control.`,
+  notRegularFile: 'is not a regular file (a folder, a device or a pipe): name a file that holds the data.',
+  fileOutside: (file: string, folders: readonly string[]) =>
+    `names ${file}, which is outside ${folders.length > 1 ? `the project (${folders[0]}) and the dataset's folder (${folders[1]})` : `the project (${folders[0]})`}: citybrief reads a dataset's files only there. Move the file into the project, or, if it is meant, build with --allow-outside-files.`,
   tooLarge: (bytes: number, limit: number) =>
     `is ${(bytes / 1024 / 1024).toFixed(1)} MB; citybrief reads data files of at most ${limit / 1024 / 1024} MB. Check that this is the file you meant, or split it.`,
   notUtf8: (offset: number) => `is not valid UTF-8 (byte ${offset}). Save the file as UTF-8.`,
@@ -78,6 +83,20 @@ export const msg = {
   csvCellRequired: (column: string) => `is empty: every figure needs its ${column}. Fill in the cell.`,
   notPlainNumber: (text: string, suggestion: string | undefined) =>
     `must be a plain number, not the text ${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)}. ${suggestion ? `Write ${suggestion}` : 'Write the number in digits, like 1234, 3.5 or -2'}: no thousands separators, units or number words.`,
+  /**
+   * A number that is not written in decimal digits (YAML, JSON or a CSV cell), with the decimal
+   * that means the same. `quotable`: the value may be meant as text, which is written in quotes.
+   */
+  numberNotDecimal: (written: string, form: NumberForm, decimal: string, quotable: boolean) =>
+    `is ${clip(written)}, ${NUMBER_FORMS[form]}: write ${decimal} instead${quotable && form !== 'negativeZero' ? ', or put it in quotes if it is meant as text' : ''}.`,
+  numberTooLarge: (written: string, quotable: boolean) =>
+    `is ${clip(written)}, which is too large to be a number: its size is beyond about 1.8e308, so it would be ${written.startsWith('-') ? 'minus ' : ''}infinity. Write it in a larger unit (e.g. 億 or million)${quotable ? ', or put it in quotes if it is meant as text' : ''}.`,
+  numberNotFigure: (written: string, what: 'infinity' | 'nan', quotable: boolean) =>
+    `is ${written}, which is read as ${what === 'nan' ? '"not a number"' : 'infinity'}, not a figure that can be printed. Write the number in decimal digits${quotable ? ', or put it in quotes if it is meant as text' : ''}.`,
+  numberBeyondSafe: (written: string, held: string | undefined, quotable: boolean) =>
+    `is ${clip(written)}, a whole number beyond ${Number.MAX_SAFE_INTEGER} (2^53 − 1), above which whole numbers are not all held exactly${held ? `: it would print as ${held}` : ''}. Write it in a larger unit, with fewer digits (e.g. 億 or million)${quotable ? ', or put it in quotes if it is meant as text' : ''}.`,
+  numberLosesDigits: (written: string, held: string, quotable: boolean) =>
+    `is ${clip(written)}, which cannot be held exactly: it would print as ${held}. Write ${held}, or write it in another unit${quotable ? ', or put it in quotes if it is meant as text' : ''}.`,
   notBoolean: (text: string) => `must be true or false (or yes/no, 1/0), not ${JSON.stringify(text)}. Leave it empty for false.`,
   derivedFromMissing: 'is empty but derived_method is given: list the ids of the figures this one is computed from (separated by spaces or ";").',
   derivedMethodMissing: 'is empty but derived_from is given: say how the value is computed from those figures.',
@@ -95,6 +114,14 @@ export const msg = {
   chartNotObject: 'must hold one JSON object, the Vega-Lite spec ({ "mark": …, "encoding": … }). Write the spec as an object.',
   chartEnum: (what: string, value: unknown, allowed: readonly string[]) =>
     `is ${JSON.stringify(value)}, which is not a Vega-Lite ${what}: use one of ${allowed.join(', ')}.`,
+  chartHref:
+    'is a link ("href"), and a printed chart cannot be clicked: remove it. To print the address or name it would link to, show that field with the "text" channel (a text mark or layer) instead; a tooltip would not print either.',
+  chartRenderFailed: (file: string, chart: string, reason: string) =>
+    `${file}: the chart "${chart}" could not be drawn: ${reason.replace(/[.\s]+$/, '')}. Correct the spec, or the figures this chart is given: https://vega.github.io/vega-lite/docs/ says what each property accepts.`,
+  chartTooManyRows: (file: string, chart: string, rows: number, limit: number) =>
+    `${file}: the chart "${chart}" has ${rows.toLocaleString('en-US')} rows, and a chart draws at most ${limit.toLocaleString('en-US')}. Give it fewer figures, or raise the limit (the maxChartRows option).`,
+  chartTooSlow: (file: string, chart: string, ms: number) =>
+    `${file}: the chart "${chart}" took longer than ${ms / 1000} s to draw and was stopped. Check the spec for transforms that make many rows (sequence, fold, flatten, density, impute), or raise the limit (the chartTimeout option, in milliseconds).`,
   templateMissing: (path: string) => `template ${path} does not exist. Pass --templates with a folder holding the kinds' templates (*.hbs).`,
   unknownHelper: (name: string) =>
     `calls the helper "${name}", which does not exist. Use one of citybrief's helpers (see the README), define it in the templates' helpers.mjs, or remove the call.`,
@@ -114,11 +141,18 @@ export const msg = {
     ].join('\n'),
   uncoveredGlyphs: (city: string, chars: readonly string[]) =>
     `the briefing for "${city}" has characters the bundled fonts lack (${chars.slice(0, 20).join(' ')}${chars.length > 20 ? ' …' : ''}); they may print as boxes.`,
-  printTimeout: (what: string, ms: number) => `${what} took longer than ${ms / 1000} s to print and was stopped. Check the document for very long content, or raise the timeout.`,
+  printTimeout: (what: string, ms: number) => `${what} took longer than ${ms / 1000} s to print and was stopped. Check the document for very long content, or raise the time a document may take (--timeout SECONDS, or the timeout option).`,
+  unsafeBrowserFolder: (folder: string) =>
+    `${folder} is not a folder only this user may write (a link, another user's, or writable by others), so the browser is not unpacked or run from it. Remove it, or set CITYBRIEF_CHROME to a browser.`,
   printerClosed: 'the printer was closed: the build is stopping.',
   browserCrashed: (what: string) => `the browser crashed twice while printing ${what}; it was skipped.`,
   emptyPdf: (path: string) => `the PDF printed for ${path} has no pages; the previous ${path} was kept.`,
   writeFailed: (file: string, reason: string) => `could not write ${file}: ${reason}. Check that the out folder is writable and the disk has room; the previous file was kept.`,
+  outNotFolder: (dir: string, what: string) =>
+    `the out folder ${dir} cannot be written: ${what === 'a file' ? 'a file stands there' : what === 'ENOTDIR' ? 'a file stands where one of the folders above it should be' : `it cannot be read (${what})`}. Pass --out with a folder (it is created if missing).`,
+  outLocked: (dir: string, holder: { pid: number; host: string; since: string } | undefined) =>
+    `${dir} is being built by another citybrief${holder ? ` (process ${holder.pid} on ${holder.host}, since ${holder.since})` : ''}. Two builds into one folder would each miss the other's files: wait for it to finish, or build with --wait to start when it has. If no build is running, delete ${dir}/.citybrief/lock.`,
+  stoppedWaiting: (dir: string) => `stopped while waiting for another build of ${dir} to finish; nothing was built.`,
   buildFailed: (failed: number, total: number, lines: readonly string[]) =>
     [`${failed} of ${total} documents failed; the others were written:`, ...lines.map((l) => `  ${l}`), 'Fix what is named and build again: only the missing documents are redone.'].join('\n'),
   buildAborted: (written: number) => `stopped: ${written} document${written === 1 ? '' : 's'} written and kept; the next build continues from there.`,
@@ -146,6 +180,27 @@ export const msg = {
   reservedField: (name: string, of: 'city' | 'figure') => `"${name}" is a built-in field of every ${of}: name the new field otherwise.`,
   blockedRequest: (url: string) => `a document asked for ${url}; citybrief loads nothing from outside the build and refused it`,
 } as const;
+
+/** How a number can be written other than in decimal digits (see src/pipeline/numbers.ts). */
+export type NumberForm = 'hexadecimal' | 'octal' | 'binary' | 'base60' | 'separators' | 'plus' | 'leadingZeros' | 'point' | 'negativeZero' | 'other';
+
+const NUMBER_FORMS: Readonly<Record<NumberForm, string>> = {
+  hexadecimal: 'a hexadecimal number',
+  octal: 'an octal number',
+  binary: 'a binary number',
+  base60: 'a number in base 60 (like a time)',
+  separators: 'a number with "_" between its digits',
+  plus: 'a number with a plus sign',
+  leadingZeros: 'a number with leading zeros',
+  point: 'a number with a point that has no digit on one side',
+  negativeZero: 'zero with a minus sign, which would print as "-0"',
+  other: 'not a number in decimal digits',
+};
+
+/** Long text cut to 40 characters for a message. */
+function clip(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}
 
 function article(expected: string): string {
   const words: Record<string, string> = { number: 'a number', string: 'a text', array: 'a list', object: 'a mapping', boolean: 'true or false' };

@@ -11,6 +11,7 @@ import type { Browser } from 'puppeteer-core';
 import { BrowserError } from '../errors.js';
 import { msg } from '../messages.js';
 import type { ResolvedConfig } from '../config.js';
+import { bundledChromium } from './bundled.js';
 
 interface Candidate {
   readonly label: string;
@@ -98,10 +99,7 @@ function candidates(config: ResolvedConfig): Candidate[] {
   if (process.platform === 'linux' && process.arch === 'x64') {
     list.push({
       label: '@sparticuz/chromium (bundled)',
-      path: async () => {
-        const { default: chromium } = await import('@sparticuz/chromium');
-        return chromium.executablePath();
-      },
+      path: () => bundledChromium(),
       shell: true,
     });
   }

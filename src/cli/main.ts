@@ -58,6 +58,11 @@ Options:
                      (default: the project's \`kinds\`, else every kind; a kind
                      made for all cities always covers every city)
   --force            rebuild every output, even those whose inputs did not change
+  --wait             if another build is writing the same out folder, wait for it
+                     (default: stop at once with exit code 2, naming it)
+  --allow-outside-files
+                     read the source text or figures CSV dataset.yaml names even
+                     outside the project and the dataset's folder
   --concurrency N    pages printing at once (default: CPUs, at most 4)
   --timeout S        seconds one document may take to print (default: 60)
   --json             print a machine-readable summary on stdout
@@ -107,6 +112,8 @@ Options:
   --project DIR      the project folder (default: the current folder)
   --data PATH        dataset.yaml or the folder holding it
   --templates DIR    templates folder (kinds and chart specs are checked in it)
+  --allow-outside-files
+                     read files dataset.yaml names outside the project too
   -h, --help         show this help
 
 Exit codes: 0 valid, 2 problems found.
@@ -115,6 +122,7 @@ Exit codes: 0 valid, 2 problems found.
 
 const common = {
   project: { type: 'string' },
+  'allow-outside-files': { type: 'boolean' },
   data: { type: 'string' },
   templates: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -205,6 +213,7 @@ const buildFlags = {
   kind: { type: 'string', multiple: true },
   chrome: { type: 'string' },
   force: { type: 'boolean' },
+  wait: { type: 'boolean' },
   json: { type: 'boolean' },
   concurrency: { type: 'string' },
 } satisfies ParseArgsConfig['options'];
@@ -225,6 +234,8 @@ function buildOptions(values: Values): BuildOptions {
     kinds: list(values.kind),
     chrome: values.chrome as string | undefined,
     force: values.force as boolean | undefined,
+    wait: values.wait as boolean | undefined,
+    allowOutside: values['allow-outside-files'] as boolean | undefined,
     concurrency: values.concurrency === undefined ? undefined : Number(values.concurrency),
     timeout: values.timeout === undefined ? undefined : Number(values.timeout) * 1000,
   };
@@ -361,6 +372,7 @@ async function validateCommand(args: readonly string[], io: Io): Promise<number>
     project: values.project as string | undefined,
     data: values.data as string | undefined,
     templates: values.templates as string | undefined,
+    allowOutside: values['allow-outside-files'] as boolean | undefined,
     onProgress: (event) => {
       if (event.type === 'warning') io.err(`  warning: ${event.message}\n`);
     },

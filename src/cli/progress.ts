@@ -41,6 +41,9 @@ export function progressReporter(write: (text: string) => void, live: boolean): 
         case 'warning':
           above(`  warning: ${event.message}`);
           break;
+        case 'waiting':
+          above(`  waiting: ${event.holder} is building into the same folder; this build starts when it ends`);
+          break;
         case 'failed':
           above(`  ✗ ${event.path}: ${event.message}`);
           break;

@@ -39,7 +39,8 @@ import { load, type Loaded } from './load.js';
 import { knownCities, plan, readState, validationBasis, writeState, type Job, type State } from './plan.js';
 import type { Printer } from './print.js';
 import { validate, type Valid } from './validate.js';
-import { MANIFEST, readManifest, writeAtomic, writeManifest, writeOutput, type Manifest, type ManifestEntry } from './write.js';
+import { lockOutFolder } from '../lock.js';
+import { MANIFEST, readManifest, sweepTemporaryFiles, writeAtomic, writeManifest, writeOutput, type Manifest, type ManifestEntry } from './write.js';
 
 export const STAGES = ['load', 'validate', 'plan', 'context', 'charts', 'html', 'print', 'finish', 'write'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -66,10 +67,13 @@ export interface BuildResult {
 
 const pdfs = (result: BuildResult) => result.outputs.filter((o) => o.format === 'pdf').length;
 
+/** Documents this build made or tried to make: each counted once, though its PDF was written and its HTML failed. */
+const documents = (result: BuildResult) => new Set([...result.failures.map((f) => f.path), ...result.outputs.filter((o) => o.format === 'pdf').map((o) => o.path)]).size;
+
 /** Some documents failed; the others were written. */
 export class BuildFailedError extends CitybriefError {
   constructor(readonly result: BuildResult) {
-    super(msg.buildFailed(result.failures.length, result.failures.length + pdfs(result), result.failures.map((f) => `${f.path}: ${f.error.message}`)));
+    super(msg.buildFailed(result.failures.length, documents(result), result.failures.map((f) => `${f.path}: ${f.error.message}`)));
   }
 }
 
@@ -89,7 +93,7 @@ export async function validateDataset(options: BuildOptions = {}): Promise<Valid
   // The kinds' front matter and the chart specs too, so a broken template or spec is found by validate as well.
   kindsToBuild(config, await readKinds(config.templatesDir, config.cwd));
   const { loadChartSpecs } = await import('./charts.js');
-  const charts = await loadChartSpecs(path.join(config.templatesDir, 'charts'), bundledFonts(valid.dataset.lang));
+  const charts = await loadChartSpecs(path.join(config.templatesDir, 'charts'), bundledFonts(valid.dataset.lang), config.charts);
   for (const message of charts.warnings) config.onProgress({ type: 'warning', message });
   return valid;
 }
@@ -155,18 +159,28 @@ async function buildWith(config: ResolvedConfig, started: number, printerFor: ()
 
   stage('load');
   const loaded = await timed('load', () => load(config));
-  const [previous, state] = await Promise.all([readManifest(config.outDir), readState(config.outDir)]);
+  // What an earlier build validated (checked against its hash, so an edited cache is not believed).
+  const cache = await readState(config.outDir);
   stage('validate');
-  const valid = await timed('validate', () => checkedData(config, loaded, knownCities(state, config, loaded)));
+  const valid = await timed('validate', () => checkedData(config, loaded, knownCities(cache, config, loaded)));
   const known = valid.cities.map((c) => c.id);
   for (const id of config.cities ?? []) if (!known.includes(id)) throw new UsageError(msg.unknownCity(id, known));
 
   stage('plan');
   const kinds = kindsToBuild(config, await timed('plan', () => readKinds(config.templatesDir, config.cwd)));
+  // From here on the build reads and writes what the out folder remembers: one build at a time.
+  await using _lock = await lockOutFolder(config.outDir, {
+    wait: config.wait,
+    signal: config.signal,
+    onWait: (holder) => config.onProgress({ type: 'waiting', holder: holder ? `process ${holder.pid} on ${holder.host}` : 'another build' }),
+  });
+  const [previous, state] = await Promise.all([readManifest(config.outDir), readState(config.outDir), sweepTemporaryFiles(config.outDir)]);
   const images = assetStore(config.assetsDir);
   const checkImage = imageChecker(config);
   const planned = await timed('plan', () => plan(config, loaded, valid, kinds, previous, state, (name) => (checkImage(name) ? undefined : images.get(name).sha256)));
   config.onProgress({ type: 'plan', build: planned.todo.length, unchanged: planned.kept.length / 2 });
+  /** Every file this build means to replace. */
+  const rebuilding = new Set(planned.todo.flatMap((job) => [job.path, job.pdfPath]));
 
   const outputs: ManifestEntry[] = [];
   const failures: { path: string; city: string | null; error: Error }[] = [];
@@ -189,6 +203,8 @@ async function buildWith(config: ResolvedConfig, started: number, printerFor: ()
   // Heavy modules (Vega, Handlebars, Puppeteer) load only when there is something to build.
   const [{ loadChartSpecs }, { loadTemplates }] = await Promise.all([import('./charts.js'), import('./html.js')]);
   let manifest = previous;
+  /** How many of this build's outputs a manifest written during it already names. */
+  let checkpointed = 0;
   // Chromium starts (if it has not yet) on the other core while charts and templates load and the
   // first documents render.
   const { printer, warming } = await printerFor();
@@ -198,7 +214,7 @@ async function buildWith(config: ResolvedConfig, started: number, printerFor: ()
   if (stopped()) void printer.close();
   try {
     const fonts = bundledFonts(valid.dataset.lang);
-    const charts = await timed('charts', () => loadChartSpecs(path.join(config.templatesDir, 'charts'), fonts));
+    const charts = await timed('charts', () => loadChartSpecs(path.join(config.templatesDir, 'charts'), fonts, config.charts));
     for (const message of charts.warnings) config.onProgress({ type: 'warning', message });
     const templates = await timed('html', () => loadTemplates(config.templatesDir, fonts, kinds, { labels: valid.labels, assetProblem: checkImage, shown: shownBy(config) }));
     const documents = documentMaker(config, valid, kinds, charts, templates, timed);
@@ -211,11 +227,13 @@ async function buildWith(config: ResolvedConfig, started: number, printerFor: ()
     await warming.catch((error: unknown) => {
       if (!stopped()) throw error;
     });
+    // From the first replacement on, the manifest on disk must not describe a file that is being replaced:
+    // it names, until the next checkpoint, only the outputs this build keeps or does not touch.
+    manifest = await writeManifest(config.outDir, { outputs: previous.outputs.filter((e) => !rebuilding.has(e.path)) }, []);
     stage('print');
     const copied = new Set<string>();
     const queue = [...planned.todo];
     let done = 0;
-    let sinceCheckpoint = 0;
     const worker = async () => {
       for (let job = queue.shift(); job && !stopped(); job = queue.shift()) {
         try {
@@ -245,10 +263,11 @@ async function buildWith(config: ResolvedConfig, started: number, printerFor: ()
             // Each file enters the manifest as soon as it is written, so none stands unlisted if the other fails.
             outputs.push(await writeOutput(config.outDir, { ...base, format: 'pdf', path: job.pdfPath }, finished.pdf, finished.pages));
             outputs.push(await writeOutput(config.outDir, { ...base, format: 'html', path: job.path }, rendered.html, null));
-            if (++sinceCheckpoint >= CHECKPOINT) {
+            if (outputs.length - checkpointed >= CHECKPOINT * 2) {
               // A long build records its progress now and then, so an interrupted one resumes from here.
-              sinceCheckpoint = 0;
-              manifest = await writeManifest(config.outDir, manifest, [...planned.kept, ...outputs]);
+              const fresh = outputs.slice(checkpointed);
+              checkpointed = outputs.length;
+              manifest = await writeManifest(config.outDir, manifest, [...planned.kept, ...outputs], fresh);
             }
           });
           config.onProgress({ type: 'output', kind: job.kind.name, city: job.city, path: job.pdfPath, done: ++done, total: planned.todo.length });
@@ -267,7 +286,10 @@ async function buildWith(config: ResolvedConfig, started: number, printerFor: ()
 
   stage('write');
   manifest = await timed('write', async () => {
-    const written = await writeManifest(config.outDir, manifest, [...planned.kept, ...outputs]);
+    // An output this build did not replace (it failed, or the build was stopped first) still has its earlier file: list it as before.
+    const replaced = new Set(outputs.map((e) => e.path));
+    const untouched = previous.outputs.filter((e) => rebuilding.has(e.path) && !replaced.has(e.path));
+    const written = await writeManifest(config.outDir, manifest, [...untouched, ...planned.kept, ...outputs], outputs.slice(checkpointed));
     await writeState(config.outDir, await nextState(config, loaded, valid, written, state, new Set([...planned.kept, ...outputs].map((e) => e.path))));
     return written;
   });
@@ -300,19 +322,19 @@ function documentMaker(config: ResolvedConfig, valid: Valid, kinds: readonly Kin
   // A city's documents show the same charts and are planned one after the other: the SVG
   // depends only on the spec, the rows and the id prefix, so the later documents reuse the first's.
   const recent = new Map<string, Promise<string>>();
-  const svgOf = (spec: string, rows: readonly object[], prefix: string) => {
+  const svgOf = (spec: string, rows: readonly object[], prefix: string, name: string) => {
     const key = JSON.stringify([spec, prefix, rows]);
     let svg = recent.get(key);
     if (!svg) {
-      svg = charts.render(spec, rows, prefix);
+      svg = charts.render(spec, rows, prefix, name);
       recent.set(key, svg);
       if (recent.size > 16) recent.delete(recent.keys().next().value!);
     }
     return svg;
   };
-  const withSvgs = async <T extends { id: string; spec: string; rows: readonly object[] }>(list: readonly T[], scope: string) => {
+  const withSvgs = async <T extends { id: string; spec: string; rows: readonly object[] }>(list: readonly T[], scope: string, owner: string) => {
     const out: (T & { svg: string })[] = [];
-    for (const chart of list) out.push({ ...chart, svg: await svgOf(chart.spec, chart.rows, `${scope}-${chart.id}`) });
+    for (const chart of list) out.push({ ...chart, svg: await svgOf(chart.spec, chart.rows, `${scope}-${chart.id}`, `${owner}: ${chart.id}`) });
     return out;
   };
   const render = (job: Job, data: object) => {
@@ -326,7 +348,7 @@ function documentMaker(config: ResolvedConfig, valid: Valid, kinds: readonly Kin
       if (job.city === null) {
         const all: CityContext[] = await timed('context', () => valid.cities.map((c) => contexts.city(c)));
         const overview = await timed('context', () => buildOverviewContext(valid, all, charts.names));
-        const data = { ...overview, charts: await timed('charts', () => withSvgs(overview.charts, job.kind.name)) };
+        const data = { ...overview, charts: await timed('charts', () => withSvgs(overview.charts, job.kind.name, job.path)) };
         const toc = [
           ...(overview.charts.length > 0 ? [{ title: labels.words.comparison, anchor: 'comparison' }] : []),
           ...overview.cities.map((c) => ({ title: c.name, anchor: c.anchor, headline: c.headline })),
@@ -347,7 +369,7 @@ function documentMaker(config: ResolvedConfig, valid: Valid, kinds: readonly Kin
       }
       const city = byId.get(job.city)!;
       const context = await timed('context', () => contexts.city(city));
-      const data = { ...context, city: { ...context.city, charts: await timed('charts', () => withSvgs(context.city.charts, 'chart')) } };
+      const data = { ...context, city: { ...context.city, charts: await timed('charts', () => withSvgs(context.city.charts, 'chart', city.id)) } };
       const rendered = await timed('html', () => render(job, data));
       return {
         job,

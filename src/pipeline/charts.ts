@@ -10,14 +10,25 @@
  * compiling, at their place, since Vega-Lite's own errors carry none.
  *
  * Chart data is always inline. A spec that names a URL or file is refused when
- * it is loaded, and the Vega loader given to every view refuses all I/O.
+ * it is loaded, and the Vega loader given to every view refuses all I/O. Links
+ * (`href`: a channel, a mark property, in the config or theme.json) are refused
+ * too: a printed chart cannot be clicked.
+ *
+ * The work one chart may ask for is bounded: its rows (checked before drawing)
+ * and its drawing time. Vega computes and draws synchronously between its
+ * asynchronous steps, so the time limit is checked at those steps and stops a
+ * chart once a step ends past it; it cannot cut one step short (that would
+ * take a worker thread).
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 // Vega and Vega-Lite load when specs are compiled, not when citybrief starts.
 import type * as Vega from 'vega';
 import type * as VegaLite from 'vega-lite';
-import { ChartError, formatProblem, type Problem } from '../errors.js';
+// Types only (erased when compiled): the encoding channels of the installed Vega-Lite, to check ENCODING_CHANNELS against.
+import type { ErrorExtraEncoding } from 'vega-lite/types_unstable/compositemark/errorbar.js';
+import type { EncodingWithFacet } from 'vega-lite/types_unstable/encoding.js';
+import { ChartError, formatProblem, UsageError, type Problem } from '../errors.js';
 import { msg } from '../messages.js';
 import type { FontSet } from '../fonts.js';
 import { fieldName, locate, parseYaml, type Parsed } from './load.js';
@@ -26,6 +37,19 @@ import { fieldName, locate, parseYaml, type Parsed } from './load.js';
 export const CHART_DATA = 'table';
 const SPEC_SUFFIX = '.vl.json';
 const THEME_FILE = 'theme.json';
+
+/** Milliseconds one chart may take to draw, unless the loader is given another limit. */
+export const CHART_TIMEOUT_MS = 10_000;
+/** Rows one chart may draw, unless the loader is given another limit. */
+export const MAX_CHART_ROWS = 10_000;
+
+/** Limits on the work of one chart. */
+export interface ChartLimits {
+  /** Milliseconds one chart may take to draw. Default: CHART_TIMEOUT_MS (10 s). */
+  readonly timeoutMs?: number;
+  /** Rows one chart may draw. Default: MAX_CHART_ROWS (10,000). */
+  readonly maxRows?: number;
+}
 
 export interface ChartSpecs {
   readonly dir: string;
@@ -36,8 +60,10 @@ export interface ChartSpecs {
    * Render a spec with these rows to an SVG string. Element ids inside the SVG
    * (clip paths) start with `idPrefix`, so several charts inline in one page
    * never share an id and the output does not depend on render order.
+   * `chart` names the chart in error messages (default: `idPrefix`). Every
+   * failure is a ChartError naming the spec file and the chart.
    */
-  render(name: string, rows: readonly object[], idPrefix: string): Promise<string>;
+  render(name: string, rows: readonly object[], idPrefix: string, chart?: string): Promise<string>;
 }
 
 /** Names of the specs in `dir` (file names without .vl.json), without reading them. */
@@ -50,22 +76,28 @@ export async function listChartSpecs(dir: string): Promise<Set<string>> {
  * Read and compile every spec in `dir`. Compilation happens once; each render
  * only creates a view over the already-parsed Vega runtime. Text is set in the
  * bundled fonts (overriding any font in the specs: only bundled fonts reach
- * the PDF) and measured with them.
+ * the PDF) and measured with them. `limits` bound each render's rows and time.
  */
-export async function loadChartSpecs(dir: string, fonts: FontSet): Promise<ChartSpecs> {
+export async function loadChartSpecs(dir: string, fonts: FontSet, limits: ChartLimits = {}): Promise<ChartSpecs> {
+  const timeoutMs = limit(limits.timeoutMs, 'timeoutMs') ?? CHART_TIMEOUT_MS;
+  const maxRows = limit(limits.maxRows, 'maxRows') ?? MAX_CHART_ROWS;
   const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
   useFontMetrics(vega, fonts);
+  printNoLinks(vega);
   const loader = refusingLoader(vega);
   const files = [...(await listChartSpecs(dir))].sort().map((name) => `${name}${SPEC_SUFFIX}`);
   const themePath = path.join(dir, THEME_FILE);
   const theme = await readJsonFile(themePath).then(
-    (read) => read.value,
+    ({ value, parsed }) => {
+      refuseUrls(value, THEME_FILE);
+      refuseLinks(value, failAt(parsed, themePath));
+      return value;
+    },
     (e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT') return {};
       throw e;
     },
   );
-  refuseUrls(theme, THEME_FILE);
 
   // Every spec is read and checked before any is compiled: a broken file is reported with its place.
   const specs: { file: string; name: string; spec: VegaLite.TopLevelSpec }[] = [];
@@ -73,9 +105,7 @@ export async function loadChartSpecs(dir: string, fonts: FontSet): Promise<Chart
     const full = path.join(dir, file);
     const { value, parsed } = await readJsonFile(full);
     refuseUrls(value, file);
-    checkSpec(value, (fieldPath, message) => {
-      throw new ChartError(formatProblem({ ...locate({ ...parsed, shown: full }, fieldPath), field: fieldName(fieldPath), message }));
-    });
+    checkSpec(value, failAt(parsed, full));
     specs.push({ file, name: file.slice(0, -SPEC_SUFFIX.length), spec: value as unknown as VegaLite.TopLevelSpec });
   }
 
@@ -97,29 +127,95 @@ export async function loadChartSpecs(dir: string, fonts: FontSet): Promise<Chart
     dir,
     names: new Set(runtimes.keys()),
     warnings,
-    render(name, rows, idPrefix) {
+    render(name, rows, idPrefix, chart = idPrefix) {
       const runtime = runtimes.get(name);
       if (!runtime) return Promise.reject(new ChartError(msg.unknownChartSpec(name, dir)));
-      // One render at a time: the id counter below is process-wide.
-      const next = queue.then(() => renderOne(runtime, rows, idPrefix));
+      const file = path.join(dir, `${name}${SPEC_SUFFIX}`);
+      // Too many rows is refused before any work (and without waiting for the charts before it).
+      if (rows.length > maxRows) return Promise.reject(new ChartError(msg.chartTooManyRows(file, chart, rows.length, maxRows)));
+      // One render at a time: the id counter below is process-wide. The time limit counts from the render's own start.
+      const next = queue.then(() => renderOne(runtime, rows, idPrefix, file, chart));
       queue = next.catch(() => {});
       return next;
     },
   };
 
-  async function renderOne(runtime: Vega.Runtime, rows: readonly object[], idPrefix: string): Promise<string> {
+  async function renderOne(runtime: Vega.Runtime, rows: readonly object[], idPrefix: string, file: string, chart: string): Promise<string> {
+    const started = performance.now();
+    const tooSlow = new ChartError(msg.chartTooSlow(file, chart, timeoutMs));
+    let timer: NodeJS.Timeout | undefined;
+    // Stops a step that waits (Vega's asynchronous steps) once the time is up; a step that computes is checked when it ends.
+    const timeUp = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(tooSlow), timeoutMs);
+    });
+    timeUp.catch(() => {});
+    // Vega catches the errors inside its dataflow, logs them (by default to the console) and draws on: keep them instead.
+    const errors: unknown[] = [];
+    const step = async <T>(work: Promise<T>): Promise<T> => {
+      work.catch(() => {});
+      const value = await Promise.race([work, timeUp]);
+      if (errors.length > 0) throw errors[0];
+      if (performance.now() - started > timeoutMs) throw tooSlow;
+      return value;
+    };
     // A fresh view per chart: a reused view keeps layout from its previous data (axis widths, padding),
     // so a chart would depend on the charts drawn before it. The parsed runtime is shared.
     // Vega numbers clip-path ids from a process-wide counter; restart it so a chart's SVG depends only on its inputs.
     (vega as unknown as { resetSVGDefIds: () => void }).resetSVGDefIds();
-    const view = new vega.View(runtime, { renderer: 'none', loader });
+    let view: Vega.View | undefined;
     try {
+      view = new vega.View(runtime, { renderer: 'none', loader, logger: errorsTo(errors) });
       view.data(CHART_DATA, rows.map((row) => ({ ...row })));
-      return scopeIds(await view.toSVG(), idPrefix);
+      await step(view.runAsync());
+      return scopeIds(await step(view.toSVG()), idPrefix);
+    } catch (error) {
+      if (error === tooSlow) throw error;
+      // Whatever Vega throws while drawing becomes one message naming the spec and the chart, never a stack.
+      throw new ChartError(msg.chartRenderFailed(file, chart, reasonOf(error)), { cause: error });
     } finally {
-      view.finalize();
+      clearTimeout(timer);
+      view?.finalize();
     }
   }
+}
+
+/** The `fail` callback of checkSpec for a file: throws a ChartError at the place of the field path. */
+function failAt(parsed: Parsed, shown: string) {
+  return (fieldPath: PropertyKey[], message: string, atKey?: boolean): never => {
+    throw new ChartError(formatProblem({ ...locate({ ...parsed, shown }, fieldPath, atKey), field: fieldName(fieldPath), message }));
+  };
+}
+
+function limit(value: number | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < 1) throw new UsageError(msg.notPositive(name, value));
+  return value;
+}
+
+/** The words of an error Vega threw (or logged), whatever it threw. */
+function reasonOf(error: unknown): string {
+  const text = error instanceof Error ? error.message : typeof error === 'string' ? error : JSON.stringify(error) ?? String(error);
+  return text.trim() || (error instanceof Error ? error.name : 'unknown error');
+}
+
+/** A Vega logger that keeps the errors and drops the rest (Vega's own prints errors to the console). */
+function errorsTo(errors: unknown[]): Vega.LoggerInterface {
+  let level = 1;
+  const logger = {
+    level(value?: number) {
+      if (value === undefined) return level;
+      level = value;
+      return logger;
+    },
+    error(...args: unknown[]) {
+      errors.push(args.find((a) => a instanceof Error) ?? args.map(String).join(' '));
+      return logger;
+    },
+    warn: () => logger,
+    info: () => logger,
+    debug: () => logger,
+  };
+  return logger as unknown as Vega.LoggerInterface;
 }
 
 /** Vega-Lite logs to the console by default; keep its warnings with the specs instead. */
@@ -163,12 +259,54 @@ export const MARK_TYPES = ['arc', 'area', 'bar', 'image', 'line', 'point', 'rect
 export const FIELD_TYPES = ['quantitative', 'ordinal', 'temporal', 'nominal', 'geojson'] as const;
 
 /**
- * Check the values Vega-Lite takes from a short list (mark types, field
- * types) in every view of a spec, before compiling: Vega-Lite's own errors
- * carry no position, and a misspelt field type reaches it as "undefined".
- * `fail` is called with the field path of the first wrong value.
+ * Vega-Lite's encoding channels: every key its JSON schema allows under
+ * `encoding` (FacetedEncoding), which is Vega-Lite's CHANNELS (not exported
+ * at run time) plus the error-bar channels xError, xError2, yError, yError2.
+ * Typed as a record of vega-lite's own key types, so the compiler refuses a
+ * name that is not one and reports one that is missing after an upgrade.
  */
-export function checkSpec(spec: unknown, fail: (fieldPath: PropertyKey[], message: string) => void, at: PropertyKey[] = []): void {
+const CHANNEL_INDEX: Record<keyof EncodingWithFacet<string> | keyof ErrorExtraEncoding<string>, 1> = {
+  x: 1, y: 1, x2: 1, y2: 1, xOffset: 1, yOffset: 1, xError: 1, xError2: 1, yError: 1, yError2: 1,
+  theta: 1, theta2: 1, radius: 1, radius2: 1, longitude: 1, latitude: 1, longitude2: 1, latitude2: 1,
+  color: 1, fill: 1, stroke: 1, opacity: 1, fillOpacity: 1, strokeOpacity: 1, strokeWidth: 1, strokeDash: 1,
+  size: 1, angle: 1, shape: 1, text: 1, tooltip: 1, description: 1, detail: 1, key: 1, order: 1, time: 1,
+  href: 1, url: 1, facet: 1, row: 1, column: 1,
+};
+export type EncodingChannel = keyof typeof CHANNEL_INDEX;
+/** Every channel Vega-Lite knows. */
+export const ENCODING_CHANNELS = Object.keys(CHANNEL_INDEX) as EncodingChannel[];
+/** Channels a chart of citybrief's cannot use: links (`href`) print as nothing, `url` loads a file. */
+export const REFUSED_CHANNELS: readonly EncodingChannel[] = ['href', 'url'];
+/** The channels a spec may use. */
+export const CHART_CHANNELS = ENCODING_CHANNELS.filter((channel) => !REFUSED_CHANNELS.includes(channel));
+
+/** Called with the field path of the first wrong value and what to say; `atKey`: point at the key, not its value. */
+export type SpecFailure = (fieldPath: PropertyKey[], message: string, atKey?: boolean) => void;
+
+/**
+ * Check a spec before compiling, in every view (layers, concatenations, the
+ * inner spec of a facet or repeat): the values Vega-Lite takes from a short
+ * list (mark types, field types) and its encoding channels. Vega-Lite's own
+ * errors carry no position, a misspelt field type reaches it as "undefined",
+ * and a misspelt channel it drops with only a warning. A link (`href`),
+ * anywhere in the spec, is refused: it cannot work on paper, and Vega cannot
+ * draw it without a browser. `fail` is called with the field path of the
+ * first problem.
+ */
+export function checkSpec(spec: unknown, fail: SpecFailure, at: PropertyKey[] = []): void {
+  // An href channel is found twice (as a channel, and as a link): report each place once.
+  const reported = new Set<string>();
+  const once: SpecFailure = (fieldPath, message, atKey) => {
+    const place = fieldPath.map(String).join('\u0000');
+    if (reported.has(place)) return;
+    reported.add(place);
+    fail(fieldPath, message, atKey);
+  };
+  checkView(spec, once, at);
+  refuseLinks(spec, once, at);
+}
+
+function checkView(spec: unknown, fail: SpecFailure, at: PropertyKey[]): void {
   if (!isObject(spec)) return;
   const oneOf = (value: unknown, allowed: readonly string[], what: string, fieldPath: PropertyKey[]) => {
     if (!allowed.includes(value as string)) fail(fieldPath, msg.chartEnum(what, value, allowed));
@@ -184,14 +322,32 @@ export function checkSpec(spec: unknown, fail: (fieldPath: PropertyKey[], messag
       if ('type' in def) oneOf(def.type, FIELD_TYPES, 'field type', [...fieldPath, 'type']);
       if ('condition' in def) definition(def.condition, [...fieldPath, 'condition']);
     };
-    for (const [channel, def] of Object.entries(encoding)) definition(def, [...at, 'encoding', channel]);
+    for (const [channel, def] of Object.entries(encoding)) {
+      const here = [...at, 'encoding', channel];
+      if (channel === 'href') fail(here, msg.chartHref, true);
+      // (A url channel is refused with the other urls, by refuseUrls.)
+      else if (channel !== 'url' && !(CHART_CHANNELS as readonly string[]).includes(channel)) fail(here, msg.chartEnum('encoding channel', channel, CHART_CHANNELS), true);
+      definition(def, here);
+    }
   }
   // Views inside views: layers, concatenations, and the inner spec of a facet or repeat.
   for (const key of ['layer', 'concat', 'hconcat', 'vconcat'] as const) {
     const views = spec[key];
-    if (Array.isArray(views)) views.forEach((view, i) => checkSpec(view, fail, [...at, key, i]));
+    if (Array.isArray(views)) views.forEach((view, i) => checkView(view, fail, [...at, key, i]));
   }
-  if (isObject(spec.spec)) checkSpec(spec.spec, fail, [...at, 'spec']);
+  if (isObject(spec.spec)) checkView(spec.spec, fail, [...at, 'spec']);
+}
+
+/** Fail at any `href` key, wherever it is (a channel, a mark's property, the config or theme.json). */
+export function refuseLinks(value: unknown, fail: SpecFailure, at: PropertyKey[] = []): void {
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => refuseLinks(item, fail, [...at, i]));
+  } else if (isObject(value)) {
+    for (const [key, inner] of Object.entries(value)) {
+      if (key === 'href') fail([...at, key], msg.chartHref, true);
+      refuseLinks(inner, fail, [...at, key]);
+    }
+  }
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -227,6 +383,15 @@ const refusingLoader = (vega: typeof Vega) => ({
     throw new ChartError(msg.chartUrl('chart', uri));
   },
 }) as unknown as Vega.Loader;
+
+/**
+ * Vega's SVG writer never links a mark: checkSpec refuses `href` before any
+ * chart is drawn, and should one still reach Vega, the writer would ask the
+ * loader (which refuses all) and then fail where nothing can catch it.
+ */
+function printNoLinks(vega: typeof Vega): void {
+  (vega as unknown as { SVGStringRenderer: { prototype: { href: (item: unknown) => null } } }).SVGStringRenderer.prototype.href = () => null;
+}
 
 /**
  * Without a canvas, Vega guesses text widths as 0.8 em per character, which is

@@ -200,12 +200,14 @@ export function contextBuilder(valid: Valid, options: ContextOptions, specs: Rea
       };
       const rank = city.rank ? { text: rankText(city.rank, labels), source: city.rank.source, note: cite(city.rank.source) } : undefined;
       const figures = city.figures.map((f) => figureView(f, city, valid, f.source ? cite(f.source) : undefined));
+      // Charts name their figures by id: one lookup each, however many figures a city has.
+      const figureById = new Map(figures.map((f) => [f.id, f]));
       const charts: ChartView[] = city.charts.map((chart) => ({
         id: chart.id,
         spec: chart.spec,
         title: chart.title,
         note: chart.note,
-        rows: chart.figures.map((id, order) => figureRow(figures.find((f) => f.id === id)!, order, labels)),
+        rows: chart.figures.map((id, order) => figureRow(figureById.get(id)!, order, labels)),
       }));
       if (ranking && rows) charts.push(rankingChart(rows, city.id, labels, ranking.title));
 

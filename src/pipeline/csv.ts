@@ -13,6 +13,7 @@
 import { CsvError, parse } from 'csv-parse/sync';
 import type { Problem } from '../errors.js';
 import { msg } from '../messages.js';
+import { csvNumber } from './numbers.js';
 
 /** The columns a row needs: where the figure belongs, what it is, its value. */
 export const REQUIRED_COLUMNS = ['city', 'id', 'metric', 'value', 'unit'] as const;
@@ -187,8 +188,10 @@ export function rawFigure(row: CsvRow, columns: ReadonlySet<string>): { raw: Rec
   const number = (column: 'value' | 'change') => {
     const text = cells[column];
     if (text === undefined) return undefined;
-    if (/^[+-]?\d+(?:\.\d+)?$/.test(text)) return Number(text);
-    bad(column, msg.notPlainNumber(text, suggestNumber(text)));
+    // Decimal digits, as in YAML and JSON (numbers.ts): no plus sign, leading zeros or -0, and exactly held.
+    const read = csvNumber(text);
+    if (read && 'value' in read) return read.value;
+    bad(column, read?.message ?? msg.notPlainNumber(text, suggestNumber(text)));
     return undefined;
   };
   const value = number('value');
@@ -230,7 +233,7 @@ const MULTIPLIERS: Readonly<Record<string, number>> = { 萬: 4, 万: 4, 億: 8, 
 
 /**
  * The plain number a spreadsheet's text most likely means, to put in the
- * message: 1,234 → 1234, 1.2萬 → 12000, 12.5% → 12.5. Undefined when it is not that simple.
+ * message: 1,234 → 1234, 1.2萬 → 12000, 12.5% → 12.5, +1,234 → 1234. Undefined when it is not that simple.
  * Digits are shifted as text, so 1.1億 does not come out as 110000000.00000001.
  */
 export function suggestNumber(text: string): string | undefined {
@@ -244,7 +247,8 @@ export function suggestNumber(text: string): string | undefined {
   const point = int.length + shift;
   const before = digits.slice(0, point).replace(/^0+(?=\d)/, '');
   const after = digits.slice(point).replace(/0+$/, '');
-  return `${sign}${before}${after ? `.${after}` : ''}`;
+  // A number is written without a plus sign, and zero without a minus (numbers.ts).
+  return `${sign === '-' && /[1-9]/.test(before + after) ? '-' : ''}${before}${after ? `.${after}` : ''}`;
 }
 
 function blank(cells: readonly string[]): boolean {

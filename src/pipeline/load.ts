@@ -10,13 +10,15 @@
  * collected, not thrown one at a time.
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { realpathSync } from 'node:fs';
+import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LineCounter, parseDocument, isMap, isNode, isPair, isScalar, isSeq, type Document, type Node } from 'yaml';
 import { DataError, type Problem } from '../errors.js';
 import { msg } from '../messages.js';
 import type { ResolvedConfig } from '../config.js';
 import { readCsv, unreadableCsv, type CsvFile, type CsvRow } from './csv.js';
+import { numberProblems } from './numbers.js';
 import { Id } from './schema.js';
 
 export interface YamlFile {
@@ -134,7 +136,9 @@ export async function load(config: ResolvedConfig): Promise<Loaded> {
 
   let sourceText: string | undefined;
   const sourceFile = namedFiles(config, dataset.value).source;
-  if (sourceFile !== undefined) {
+  const sourceOutside = sourceFile !== undefined && outsideProject(config, sourceFile);
+  if (sourceOutside) problems.push({ ...locate(dataset, ['source', 'file']), field: 'source.file', message: msg.fileOutside(sourceFile, [...new Set([shown(config.projectDir), shown(config.dataDir)])]) });
+  else if (sourceFile !== undefined) {
     try {
       sourceText = await readText(sourceFile);
     } catch (error) {
@@ -180,6 +184,10 @@ export function namedFiles(config: ResolvedConfig, value: unknown): { source?: s
 async function readFigures(config: ResolvedConfig, dataset: YamlFile, shown: (p: string) => string, problems: Problem[]): Promise<CsvFile | undefined> {
   const file = namedFiles(config, dataset.value).figures;
   if (file === undefined) return undefined;
+  if (outsideProject(config, file)) {
+    problems.push({ ...locate(dataset, ['figures']), field: 'figures', message: msg.fileOutside(file, [...new Set([shown(config.projectDir), shown(config.dataDir)])]) });
+    return unreadableCsv(file, shown(file));
+  }
   try {
     const text = await readText(file);
     return readCsv(file, shown(file), text, sha256(text), problems);
@@ -189,6 +197,29 @@ async function readFigures(config: ResolvedConfig, dataset: YamlFile, shown: (p:
     } else problems.push(unreadable(shown(file), error));
     return unreadableCsv(file, shown(file));
   }
+}
+
+/**
+ * Whether a file dataset.yaml names lies outside both the project folder and the dataset's own
+ * folder (links followed): such a file is not read unless the build allows it (`allowOutside`),
+ * so a dataset cannot make citybrief read, and quote back, a file of the machine it runs on.
+ * A file that does not exist is not outside: it is reported as missing.
+ */
+export function outsideProject(config: ResolvedConfig, file: string): boolean {
+  if (config.allowOutside) return false;
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return undefined;
+    }
+  };
+  const target = real(file);
+  if (target === undefined) return false;
+  return ![config.projectDir, config.dataDir].some((dir) => {
+    const root = real(dir) ?? path.resolve(dir);
+    return target === root || target.startsWith(root + path.sep);
+  });
 }
 
 /** Data files larger than this are refused before they are read: a dataset file is a few kilobytes. */
@@ -202,9 +233,11 @@ class BadText extends Error {
 }
 
 async function readText(file: string): Promise<string> {
+  // Only a regular file: a FIFO would block the build, a device (/dev/zero) never end.
   const info = await stat(file);
+  if (!info.isFile()) throw new BadText(msg.notRegularFile);
   if (info.size > MAX_FILE_BYTES) throw new BadText(msg.tooLarge(info.size, MAX_FILE_BYTES));
-  const bytes = await readFile(file);
+  const bytes = await readLimited(file, MAX_FILE_BYTES);
   const bad = firstInvalidUtf8(bytes);
   if (bad !== -1) {
     const before = bytes.subarray(0, bad);
@@ -215,6 +248,29 @@ async function readText(file: string): Promise<string> {
   const text = bytes.toString('utf8');
   // A byte-order mark is harmless; strip it so positions and quotes line up.
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/**
+ * A file's bytes, counted as they are read: a file whose size its metadata understates (a file
+ * growing while read, or one of /proc) is refused at the limit instead of filling the memory.
+ */
+async function readLimited(file: string, limit: number): Promise<Buffer> {
+  const handle = await open(file, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.alloc(Math.min(1024 * 1024, limit + 1 - total));
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      chunks.push(chunk.subarray(0, bytesRead));
+      total += bytesRead;
+      if (total > limit) throw new BadText(msg.tooLarge(total, limit));
+    }
+    return Buffer.concat(chunks, total);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Offset of the first byte that is not well-formed UTF-8, or -1. */
@@ -312,6 +368,8 @@ export function parseYaml(shown: string, text: string, problems: Problem[], form
     problems.push({ file: shown, line: pos.line, column: pos.col, field, message });
   }
   if (doc.errors.length > 0) return { doc, lines, value: undefined, parsed: false };
+  // Numbers are written in decimal digits and held exactly (numbers.ts): 0x10, -0, +5 or 1e309 are not taken silently.
+  problems.push(...numberProblems(doc, lines, text, shown));
   try {
     // Aliases are capped so a small file cannot expand into a huge one (a "billion laughs").
     return { doc, lines, value: doc.toJS({ maxAliasCount: 100 }), parsed: true };

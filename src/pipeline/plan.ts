@@ -56,16 +56,25 @@ export interface State {
 
 export const STATE_FILE = path.join('.citybrief', 'state.json');
 
+/** The hash a state file carries of what it holds. */
+const stateSum = (state: State) => sha256(JSON.stringify([state.version, state.basis, state.cities, state.outputs]));
+
+/**
+ * What the last build left, or undefined when there is none or it does not match the hash it
+ * carries (edited by hand, or damaged): then every city is validated again and every output's
+ * file is checked by its hash, as on a first build.
+ */
 export async function readState(outDir: string): Promise<State | undefined> {
   try {
-    return JSON.parse(await readFile(path.join(outDir, STATE_FILE), 'utf8')) as State;
+    const { sum, ...state } = JSON.parse(await readFile(path.join(outDir, STATE_FILE), 'utf8')) as State & { sum?: string };
+    return sum === stateSum(state) ? state : undefined;
   } catch {
     return undefined;
   }
 }
 
 export async function writeState(outDir: string, state: State): Promise<void> {
-  await writeAtomic(path.join(outDir, STATE_FILE), JSON.stringify(state));
+  await writeAtomic(path.join(outDir, STATE_FILE), JSON.stringify({ ...state, sum: stateSum(state) }));
 }
 
 /** What validated cities depend on besides their own files: the source text and the fields dataset.yaml declares. */

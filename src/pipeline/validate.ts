@@ -58,6 +58,7 @@ export function validate(loaded: Loaded, options: ValidateOptions): Valid {
     problems.push({ ...locate(file, fieldPath), field: fieldName(fieldPath), message });
 
   const dataset = checkShape(Dataset, loaded.dataset, problems);
+  for (const file of [loaded.dataset, ...loaded.labels]) checkDirection(file, at);
   // The dataset's own fields shape its cities even when something else in dataset.yaml is wrong.
   const declared = Fields.safeParse((loaded.dataset.value as { fields?: unknown } | undefined)?.fields ?? {});
   const fields: FieldsData = declared.success ? declared.data : { city: {}, figure: {} };
@@ -92,6 +93,7 @@ export function validate(loaded: Loaded, options: ValidateOptions): Valid {
     } else {
       // Quotes are checked on the raw file, so a city with schema errors still gets them reported.
       if (loaded.sourceText !== undefined) checkQuotes(file, loaded.sourceText, sourceName, at);
+      checkDirection(file, at);
       // A key the schema does not know, at the top of a city or of one of its figures, may be a field the dataset means to add.
       const undeclared = (fieldPath: readonly PropertyKey[], key: string) => {
         const of = fieldPath.length === 0 ? 'city' : fieldPath.length === 2 && fieldPath[0] === 'figures' ? 'figure' : undefined;
@@ -124,13 +126,15 @@ export function validate(loaded: Loaded, options: ValidateOptions): Valid {
     if (dataset && !Object.hasOwn(city.name, dataset.lang)) at(file, ['name'], msg.missingName(dataset.lang));
 
     const figureIds = new Set<string>();
+    // Figures are looked up by id once each: a city of 100,000 figures is checked in linear time.
+    const figureById = new Map(city.figures.map((f) => [f.id, f]));
     city.figures.forEach((figure, i) => {
       if (figureIds.has(figure.id)) atFigure(i, ['id'], msg.duplicateFigure(figure.id));
       figureIds.add(figure.id);
       if (dataset && !Object.hasOwn(dataset.metrics, figure.metric)) atFigure(i, ['metric'], msg.unknownMetric(figure.metric));
       if (!complete) return;
       figure.derived?.from.forEach((id, j) => {
-        if (!city.figures.some((f) => f.id === id)) atFigure(i, ['derived', 'from', j], msg.unknownFigure(id));
+        if (!figureById.has(id)) atFigure(i, ['derived', 'from', j], msg.unknownFigure(id));
       });
     });
 
@@ -156,7 +160,7 @@ export function validate(loaded: Loaded, options: ValidateOptions): Valid {
       if (!complete) return;
       const units = new Set<string>();
       chart.figures.forEach((id, j) => {
-        const figure = city.figures.find((f) => f.id === id);
+        const figure = figureById.get(id);
         if (!figure) at(file, ['charts', i, 'figures', j], msg.unknownFigure(id));
         else units.add(figure.unit);
       });
@@ -246,6 +250,10 @@ function rowChecker(csv: CsvFile, sourceText: string | undefined, sourceName: st
     const count = problems.length;
     const report = (column: string, message: string) => problems.push({ file: csv.shown, ...row.at(column), field: column, message });
     const { raw, problems: cells } = rawFigure(row, csv.columns);
+    for (const [column, text] of Object.entries(row.cells)) {
+      const control = typeof text === 'string' ? directionControl(text) : undefined;
+      if (control) cells.push({ column: column as (typeof cells)[number]['column'], message: msg.directionControl(control) });
+    }
     for (const p of cells) report(p.column, p.message);
     const quote = row.cells.source;
     if (quote !== undefined && sourceText !== undefined && !sourceText.includes(quote)) report('source', msg.sourceNotFound(sourceName));
@@ -262,6 +270,43 @@ function rowChecker(csv: CsvFile, sourceText: string | undefined, sourceName: st
     }
     return problems.length === count && result.success ? result.data : undefined;
   };
+}
+
+/**
+ * Invisible controls that reorder what follows them (U+202A–U+202E embeddings and overrides, U+2066–U+2069
+ * isolates): in a name or a title they would print a rank or a number in another order than the data gives
+ * it ("位1第"). Text in a right-to-left script needs none of them.
+ */
+const DIRECTION_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/;
+
+/** The first direction control in a text, as U+XXXX with its name, or undefined. */
+export function directionControl(text: string): string | undefined {
+  const found = DIRECTION_CONTROLS.exec(text)?.[0];
+  if (found === undefined) return undefined;
+  const names: Record<string, string> = {
+    '\u202A': 'LEFT-TO-RIGHT EMBEDDING',
+    '\u202B': 'RIGHT-TO-LEFT EMBEDDING',
+    '\u202C': 'POP DIRECTIONAL FORMATTING',
+    '\u202D': 'LEFT-TO-RIGHT OVERRIDE',
+    '\u202E': 'RIGHT-TO-LEFT OVERRIDE',
+    '\u2066': 'LEFT-TO-RIGHT ISOLATE',
+    '\u2067': 'RIGHT-TO-LEFT ISOLATE',
+    '\u2068': 'FIRST STRONG ISOLATE',
+    '\u2069': 'POP DIRECTIONAL ISOLATE',
+  };
+  return `U+${found.codePointAt(0)!.toString(16).toUpperCase()} (${names[found]})`;
+}
+
+/** Every text of a file, at its place, checked for direction controls. */
+function checkDirection(file: YamlFile, at: (file: YamlFile, fieldPath: readonly PropertyKey[], message: string) => void): void {
+  const visit = (value: unknown, fieldPath: PropertyKey[]): void => {
+    if (typeof value === 'string') {
+      const control = directionControl(value);
+      if (control) at(file, fieldPath, msg.directionControl(control));
+    } else if (Array.isArray(value)) value.forEach((item, i) => visit(item, [...fieldPath, i]));
+    else if (value && typeof value === 'object') for (const [key, item] of Object.entries(value)) visit(item, [...fieldPath, key]);
+  };
+  if (file.parsed) visit(file.value, []);
 }
 
 /** Every `source` of a city (rank, figures, programmes) must occur verbatim in the source text. */
@@ -298,7 +343,11 @@ export function checkShape<T extends z.ZodType>(
       }
       continue;
     }
-    problems.push({ ...locate(file, fieldPath), field: fieldName(fieldPath) || undefined, message: describe(issue, valueAt(file.value, fieldPath)) });
+    const value = valueAt(file.value, fieldPath);
+    const where = locate(file, fieldPath);
+    // A number written against the rule (0x10, 1e309, .nan) is reported where it stands already (numbers.ts), saying what to write.
+    if (typeof value === 'number' && problems.some((p) => p.file === where.file && p.line === where.line && p.column === where.column)) continue;
+    problems.push({ ...where, field: fieldName(fieldPath) || undefined, message: describe(issue, value) });
   }
   return undefined;
 }

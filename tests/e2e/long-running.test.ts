@@ -65,7 +65,7 @@ describe('watch', () => {
 
 describe('watch, with a figures CSV outside the data folder', () => {
   it('rebuilds the city whose row changed', async () => {
-    // The spreadsheet lives beside the data folder, as an export an analyst updates in place.
+    // The spreadsheet lives beside the data folder, in the same project, as an export an analyst updates in place.
     const base = path.join(work, 'csv-outside');
     await cp(path.join(root, 'tests/fixtures/csv/valid'), path.join(base, 'data'), { recursive: true });
     await mkdir(path.join(base, 'sheets'));
@@ -75,7 +75,7 @@ describe('watch, with a figures CSV outside the data folder', () => {
 
     const seen = reports();
     const out = path.join(base, 'out');
-    const watcher = watch({ cwd: root, data: path.join(base, 'data'), out, kinds: ['briefing'] }, (r) => seen.push(r));
+    const watcher = watch({ cwd: root, project: base, data: path.join(base, 'data'), out, kinds: ['briefing'] }, (r) => seen.push(r));
     try {
       const first = await seen.nth(1);
       expect(first.error).toBeUndefined();

@@ -3,10 +3,10 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ChartError } from '../../src/errors.js';
+import { ChartError, UsageError } from '../../src/errors.js';
 import { bundledFonts } from '../../src/fonts.js';
 import { msg } from '../../src/messages.js';
-import { checkSpec, FIELD_TYPES, loadChartSpecs, MARK_TYPES, refuseUrls } from '../../src/pipeline/charts.js';
+import { CHART_CHANNELS, CHART_TIMEOUT_MS, checkSpec, ENCODING_CHANNELS, FIELD_TYPES, loadChartSpecs, MARK_TYPES, MAX_CHART_ROWS, refuseUrls } from '../../src/pipeline/charts.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const chartsDir = path.join(root, 'templates/charts');
@@ -226,6 +226,144 @@ describe('broken chart files: one ChartError naming the file, line, column and f
     const { message } = await chartError(dir);
     expect(message.startsWith(`${path.join(dir, 'nothing.vl.json')}: the Vega-Lite spec does not compile: Invalid specification`)).toBe(true);
     expect(message.endsWith('Correct the spec: https://vega.github.io/vega-lite/docs/ says what each property accepts.')).toBe(true);
+  });
+});
+
+describe('links and channels: a spec uses only the channels a printed chart can draw', () => {
+  /** Every failure checkSpec reports for `spec`: field path, message, and whether it points at the key. */
+  const failures = (spec: unknown) => {
+    const found: { at: string; message: string; atKey?: boolean }[] = [];
+    checkSpec(spec, (fieldPath, message, atKey) => void found.push({ at: fieldPath.join('.'), message, atKey }));
+    return found;
+  };
+  const bars = { mark: 'bar', encoding: { x: { field: 'value', type: 'quantitative' } } };
+
+  it('refuses href as a channel, at its key, saying what to use instead, in every view', () => {
+    const href = { field: 'label', type: 'nominal' };
+    expect(failures({ ...bars, encoding: { ...bars.encoding, href } })).toEqual([{ at: 'encoding.href', message: msg.chartHref, atKey: true }]);
+    expect(failures({ layer: [bars, { mark: 'text', encoding: { href: { value: 'https://example.com/' } } }] })).toEqual([{ at: 'layer.1.encoding.href', message: msg.chartHref, atKey: true }]);
+    expect(failures({ facet: { field: 'group' }, spec: { layer: [{ ...bars, encoding: { href } }] } })).toEqual([{ at: 'spec.layer.0.encoding.href', message: msg.chartHref, atKey: true }]);
+    expect(failures({ repeat: ['value'], spec: { hconcat: [{ ...bars, encoding: { href } }] } })).toEqual([{ at: 'spec.hconcat.0.encoding.href', message: msg.chartHref, atKey: true }]);
+    expect(msg.chartHref).toContain('"text" channel');
+    expect(msg.chartHref).toMatch(/tooltip would not print/);
+  });
+
+  it('refuses href as a mark property or in the config, which link the marks as well', () => {
+    expect(failures({ ...bars, mark: { type: 'bar', href: 'https://example.com/' } })).toEqual([{ at: 'mark.href', message: msg.chartHref, atKey: true }]);
+    expect(failures({ ...bars, config: { mark: { href: 'https://example.com/' } } })).toEqual([{ at: 'config.mark.href', message: msg.chartHref, atKey: true }]);
+  });
+
+  it('refuses a channel Vega-Lite does not know, with the channels a chart may use, and accepts each of those', () => {
+    expect(failures({ ...bars, encoding: { ...bars.encoding, colour: { field: 'style', type: 'nominal' } } })).toEqual([
+      { at: 'encoding.colour', message: msg.chartEnum('encoding channel', 'colour', CHART_CHANNELS), atKey: true },
+    ]);
+    expect(failures({ vconcat: [{ layer: [{ mark: 'bar', encoding: { Y: { field: 'value' } } }] }] }).map((f) => f.at)).toEqual(['vconcat.0.layer.0.encoding.Y']);
+    expect(CHART_CHANNELS).not.toContain('href');
+    expect(CHART_CHANNELS).not.toContain('url');
+    for (const channel of CHART_CHANNELS) expect(failures({ mark: 'bar', encoding: { [channel]: { field: 'value', type: 'quantitative' } } }), channel).toEqual([]);
+  });
+
+  it('knows the same channels as the JSON schema of the installed Vega-Lite', async () => {
+    const schemaFile = createRequire(import.meta.url).resolve('vega-lite/vega-lite-schema.json');
+    const { definitions } = JSON.parse(await readFile(schemaFile, 'utf8')) as { definitions: Record<string, { properties?: Record<string, unknown> }> };
+    expect([...ENCODING_CHANNELS].sort()).toEqual(Object.keys(definitions.FacetedEncoding!.properties!).sort());
+  });
+
+  it('reports an href channel in a spec file at its line and column, and one in theme.json too', async () => {
+    const dir = await tempDir();
+    const text = JSON.stringify({ data: { name: 'table' }, layer: [{ ...bars }, { mark: 'text', encoding: { text: { field: 'label' }, href: { field: 'label', type: 'nominal' } } }] }, null, 2);
+    await writeFile(path.join(dir, 'linked.vl.json'), text);
+    const error = await loadChartSpecs(dir, fonts).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ChartError);
+    const before = text.slice(0, text.indexOf('"href"')).split('\n');
+    expect((error as Error).message).toBe(`${path.join(dir, 'linked.vl.json')}:${before.length}:${before.at(-1)!.length + 1} layer[1].encoding.href: ${msg.chartHref}`);
+
+    const themed = await tempDir();
+    await cp(chartsDir, themed, { recursive: true });
+    await writeFile(path.join(themed, 'theme.json'), '{\n  "mark": { "href": "https://example.com/" }\n}\n');
+    await expect(loadChartSpecs(themed, fonts)).rejects.toThrow(`${path.join(themed, 'theme.json')}:2:13 mark.href: ${msg.chartHref}`);
+  });
+
+  it('a link that reaches Vega anyway is drawn without it, not a crash', async () => {
+    await loadChartSpecs(chartsDir, fonts);
+    const vega = await import('vega');
+    const view = new vega.View(vega.parse({ width: 10, height: 10, marks: [{ type: 'rect', encode: { enter: { x: { value: 0 }, width: { value: 5 }, height: { value: 5 }, href: { value: 'https://example.com/' } } } }] }), { renderer: 'none' });
+    const svg = await view.toSVG();
+    view.finalize();
+    // Without the fix the SVG writer's lookup of the link throws where nothing can catch it, and the process ends.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(svg).toContain('<path');
+    expect(svg).not.toMatch(/href|<a\b/);
+  });
+});
+
+describe('drawing a chart: every failure is a ChartError naming the spec file and the chart', () => {
+  it('an error inside Vega while drawing (which Vega only logs, and draws an empty chart)', async () => {
+    const dir = await tempDir();
+    await writeFile(path.join(dir, 'calc.vl.json'), JSON.stringify({
+      data: { name: 'table' },
+      transform: [{ calculate: "indexof(datum.missing, 'a')", as: 'i' }],
+      mark: 'bar',
+      encoding: { y: { field: 'label', type: 'nominal' }, x: { field: 'i', type: 'quantitative' } },
+    }));
+    const specs = await loadChartSpecs(dir, fonts);
+    const error = await specs.render('calc', rows, 'chart-patents', 'alpha: patents').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ChartError);
+    expect((error as ChartError).exitCode).toBe(2);
+    const [before = '', after = ''] = msg.chartRenderFailed(path.join(dir, 'calc.vl.json'), 'alpha: patents', '\u0000').split('\u0000');
+    const { message } = error as Error;
+    expect(message.startsWith(before) && message.endsWith(after), message).toBe(true);
+    expect(message).toContain("reading 'indexOf'");
+    expect(message).not.toMatch(/\n\s+at /);
+    expect((error as Error).cause).toBeInstanceOf(TypeError);
+  });
+
+  it('an error thrown by a value while drawing; the chart is named by its id prefix when not named', async () => {
+    const specs = await loadChartSpecs(chartsDir, fonts);
+    const bad = { toString: () => { throw new Error('no text for this label'); } };
+    await expect(specs.render('bars', [{ ...rows[0], label: bad }], 'chart-x')).rejects.toThrow(
+      new ChartError(msg.chartRenderFailed(path.join(chartsDir, 'bars.vl.json'), 'chart-x', 'no text for this label')),
+    );
+    // The next chart draws as before.
+    expect(await specs.render('bars', rows, 'test')).toBe(await (await loadChartSpecs(chartsDir, fonts)).render('bars', rows, 'test'));
+  });
+});
+
+describe('limits on the work of one chart', () => {
+  const many = (n: number) => Array.from({ length: n }, (_, i) => ({ label: `城市${i}`, series: 'A', group: '', value: i, valueText: `${i}件`, style: 'stated', order: i }));
+
+  it('by default 10,000 rows and 10 s per chart', async () => {
+    expect(MAX_CHART_ROWS).toBe(10_000);
+    expect(CHART_TIMEOUT_MS).toBe(10_000);
+    const specs = await loadChartSpecs(chartsDir, fonts);
+    await expect(specs.render('bars', many(10_001), 'big', 'overview: big')).rejects.toThrow(
+      new ChartError(msg.chartTooManyRows(path.join(chartsDir, 'bars.vl.json'), 'overview: big', 10_001, 10_000)),
+    );
+    expect(msg.chartTooManyRows('f', 'c', 10_001, 10_000)).toContain('10,001 rows, and a chart draws at most 10,000');
+  });
+
+  it('a chart with more rows than the limit is refused before drawing; one at the limit is drawn', async () => {
+    const specs = await loadChartSpecs(chartsDir, fonts, { maxRows: 3 });
+    expect(await specs.render('bars', rows, 'ok')).toMatch(/^<svg/);
+    const error = await specs.render('bars', many(4), 'chart-big').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ChartError);
+    expect((error as Error).message).toBe(msg.chartTooManyRows(path.join(chartsDir, 'bars.vl.json'), 'chart-big', 4, 3));
+    expect((error as Error).message).toMatch(/raise the limit \(the maxChartRows option\)/);
+  });
+
+  it('a chart that takes longer than the time limit is stopped with a ChartError; the next one is drawn', async () => {
+    const specs = await loadChartSpecs(chartsDir, fonts, { timeoutMs: 1 });
+    const error = await specs.render('bars', many(2_000), 'chart-slow', 'alpha: slow').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ChartError);
+    expect((error as Error).message).toBe(msg.chartTooSlow(path.join(chartsDir, 'bars.vl.json'), 'alpha: slow', 1));
+    expect((error as Error).message).toMatch(/raise the limit \(the chartTimeout option, in milliseconds\)/);
+    const roomy = await loadChartSpecs(chartsDir, fonts, { timeoutMs: 60_000 });
+    expect(await roomy.render('bars', rows, 'test')).toMatch(/^<svg/);
+  });
+
+  it('refuses a limit that is not a whole number of at least 1', async () => {
+    await expect(loadChartSpecs(chartsDir, fonts, { timeoutMs: 0 })).rejects.toThrow(new UsageError(msg.notPositive('timeoutMs', 0)));
+    await expect(loadChartSpecs(chartsDir, fonts, { maxRows: 2.5 })).rejects.toThrow(new UsageError(msg.notPositive('maxRows', 2.5)));
   });
 });
 
