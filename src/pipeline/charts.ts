@@ -83,7 +83,6 @@ export async function loadChartSpecs(dir: string, fonts: FontSet, limits: ChartL
   const maxRows = limit(limits.maxRows, 'maxRows') ?? MAX_CHART_ROWS;
   const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
   useFontMetrics(vega, fonts);
-  printNoLinks(vega);
   const loader = refusingLoader(vega);
   const files = [...(await listChartSpecs(dir))].sort().map((name) => `${name}${SPEC_SUFFIX}`);
   const themePath = path.join(dir, THEME_FILE);
@@ -383,15 +382,6 @@ const refusingLoader = (vega: typeof Vega) => ({
     throw new ChartError(msg.chartUrl('chart', uri));
   },
 }) as unknown as Vega.Loader;
-
-/**
- * Vega's SVG writer never links a mark: checkSpec refuses `href` before any
- * chart is drawn, and should one still reach Vega, the writer would ask the
- * loader (which refuses all) and then fail where nothing can catch it.
- */
-function printNoLinks(vega: typeof Vega): void {
-  (vega as unknown as { SVGStringRenderer: { prototype: { href: (item: unknown) => null } } }).SVGStringRenderer.prototype.href = () => null;
-}
 
 /**
  * Without a canvas, Vega guesses text widths as 0.8 em per character, which is
