@@ -25,8 +25,13 @@ export interface Problem {
 
 export function formatProblem(p: Problem): string {
   const where = [p.file, p.line, p.line !== undefined ? p.column : undefined].filter((x) => x !== undefined).join(':');
-  return `${where}${p.field ? ` ${p.field}` : ''}: ${p.message}`;
+  // A field is a name taken from the file (a CSV column, a key): a message quotes no more of a file than a short name.
+  const field = p.field && p.field.length > FIELD_SHOWN ? `${p.field.slice(0, FIELD_SHOWN)}…` : p.field;
+  return `${where}${field ? ` ${field}` : ''}: ${p.message}`;
 }
+
+/** The most characters of a field name a message shows. */
+const FIELD_SHOWN = 80;
 
 /** Bad input data: the exit code is 2 and nothing is written. */
 export class DataError extends CitybriefError {

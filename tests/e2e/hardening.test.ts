@@ -190,7 +190,50 @@ describe('text that would rewrite the page', () => {
   });
 });
 
+describe('text in another order than the data gives it', () => {
+  it('every control that reorders text is refused where it stands, in a city file, dataset.yaml and a labels file', async () => {
+    const controls = ['\u202A', '\u202B', '\u202C', '\u202D', '\u202E', '\u2066', '\u2067', '\u2068', '\u2069'];
+    for (const control of controls) {
+      const dir = await project();
+      const cityFile = path.join(dir, 'data/cities/example-city.yaml');
+      const city = parse(await readFile(cityFile, 'utf8')) as { headline: string[] };
+      city.headline[0] = `第1位${control}2013`;
+      await writeFile(cityFile, stringify(city));
+      const datasetFile = path.join(dir, 'data/dataset.yaml');
+      const dataset = parse(await readFile(datasetFile, 'utf8')) as { title: string };
+      dataset.title = `${dataset.title}${control}`;
+      await writeFile(datasetFile, stringify(dataset));
+      await mkdir(path.join(dir, 'labels'));
+      await writeFile(path.join(dir, 'labels/zh-Hans.yaml'), stringify({ keyFigures: `重点${control}数据` }));
+      const problems = await validateDataset({ cwd: dir }).then(
+        () => [],
+        (e: unknown) => (e as DataError).problems,
+      );
+      const code = `U+${control.codePointAt(0)!.toString(16).toUpperCase()}`;
+      expect(problems.map((p) => [p.file, p.field]), code).toEqual([
+        [path.join('data', 'dataset.yaml'), 'title'],
+        [path.join('data', 'cities', 'example-city.yaml'), 'headline[0]'],
+        [path.join('labels', 'zh-Hans.yaml'), 'keyFigures'],
+      ]);
+      for (const problem of problems) expect(problem.message, code).toContain(`holds the invisible control ${code} (`);
+    }
+  });
+});
+
 describe('what out/ remembers', () => {
+  it('an HTML output that cannot be written fails its document alone, named by the HTML file; the summary counts each document once', async () => {
+    const dir = await project();
+    // A folder stands where one document's HTML must be written.
+    await mkdir(path.join(dir, 'out/example-city/briefing.html'), { recursive: true });
+    const error = await briefings(dir).then(
+      () => undefined,
+      (e: unknown) => e as Error & { result: { failures: { path: string; error: Error }[] } },
+    );
+    expect(error?.result.failures.map((f) => f.path)).toEqual(['example-city/briefing.pdf']);
+    expect(error!.result.failures[0]!.error.message).toMatch(/could not write .*example-city[\\/]briefing\.html/);
+    expect(error!.message).toMatch(/^1 of 2 documents failed; the others were written:/);
+  });
+
   it('a state cache edited by hand is not believed: the data is validated again, and the document prints what the data says', async () => {
     const dir = await project();
     await briefings(dir);
