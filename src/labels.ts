@@ -228,8 +228,10 @@ export interface Labels {
 
 /** Labels from citybrief's defaults for the language (if it has them) with a project's values over them. */
 export function makeLabels(lang: string, values: LabelValues): Labels {
-  const plural = new Intl.PluralRules(lang);
-  const lists = new Intl.ListFormat(lang, { type: 'conjunction' });
+  // Made when first needed: the first Intl formatter of a language costs tens of milliseconds, which a
+  // rebuild with nothing to print need not pay.
+  let plural: Intl.PluralRules | undefined;
+  let lists: Intl.ListFormat | undefined;
   const words: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(values)) words[key] = typeof value === 'object' && !('other' in value) ? { ...value } : typeof value === 'object' ? value.other : value;
   return {
@@ -237,9 +239,10 @@ export function makeLabels(lang: string, values: LabelValues): Labels {
     words: Object.freeze(words) as Labels['words'],
     format(key, given = {}) {
       const value = values[key] as string | PluralText;
+      plural ??= new Intl.PluralRules(lang);
       const chosen = typeof value === 'string' ? value : (value[plural.select(Number(given.n ?? 0))] ?? value.other);
       return chosen.replace(/\{([^{}]*)\}/g, (whole, name: string) => (Object.hasOwn(given, name) ? String(given[name]) : whole));
     },
-    list: (items) => lists.format(items),
+    list: (items) => (lists ??= new Intl.ListFormat(lang, { type: 'conjunction' })).format(items),
   };
 }

@@ -157,24 +157,23 @@ async function buildWith(config: ResolvedConfig, started: number, printerFor: ()
   };
   const stage = (name: Stage) => config.onProgress({ type: 'stage', stage: name });
 
-  stage('load');
-  const loaded = await timed('load', () => load(config));
-  // What an earlier build validated (checked against its hash, so an edited cache is not believed).
-  const cache = await readState(config.outDir);
-  stage('validate');
-  const valid = await timed('validate', () => checkedData(config, loaded, knownCities(cache, config, loaded)));
-  const known = valid.cities.map((c) => c.id);
-  for (const id of config.cities ?? []) if (!known.includes(id)) throw new UsageError(msg.unknownCity(id, known));
-
-  stage('plan');
-  const kinds = kindsToBuild(config, await timed('plan', () => readKinds(config.templatesDir, config.cwd)));
-  // From here on the build reads and writes what the out folder remembers: one build at a time.
+  // A build reads and writes what the out folder remembers: one build at a time (it ends with the build).
   await using _lock = await lockOutFolder(config.outDir, {
     wait: config.wait,
     signal: config.signal,
     onWait: (holder) => config.onProgress({ type: 'waiting', holder: holder ? `process ${holder.pid} on ${holder.host}` : 'another build' }),
   });
-  const [previous, state] = await Promise.all([readManifest(config.outDir), readState(config.outDir), sweepTemporaryFiles(config.outDir)]);
+  stage('load');
+  // What earlier builds left: the manifest, the state (checked against its hash: an edited cache is not
+  // believed), and the temporary files of a build that was killed, swept away.
+  const [loaded, previous, state] = await Promise.all([timed('load', () => load(config)), readManifest(config.outDir), readState(config.outDir), sweepTemporaryFiles(config.outDir)]);
+  stage('validate');
+  const valid = await timed('validate', () => checkedData(config, loaded, knownCities(state, config, loaded)));
+  const known = valid.cities.map((c) => c.id);
+  for (const id of config.cities ?? []) if (!known.includes(id)) throw new UsageError(msg.unknownCity(id, known));
+
+  stage('plan');
+  const kinds = kindsToBuild(config, await timed('plan', () => readKinds(config.templatesDir, config.cwd)));
   const images = assetStore(config.assetsDir);
   const checkImage = imageChecker(config);
   const planned = await timed('plan', () => plan(config, loaded, valid, kinds, previous, state, (name) => (checkImage(name) ? undefined : images.get(name).sha256)));
@@ -196,7 +195,9 @@ async function buildWith(config: ResolvedConfig, started: number, printerFor: ()
     elapsedMs: performance.now() - started,
   });
   if (planned.todo.length === 0) {
-    // Nothing changed: nothing is written, not even the manifest.
+    // Nothing changed: no output is written, not even the manifest. Only a state that was missing or not
+    // believed is written again, so the next rebuild need not validate and hash everything once more.
+    if (!state) await writeState(config.outDir, await nextState(config, loaded, valid, previous, state, new Set(planned.kept.map((e) => e.path))));
     return result(previous);
   }
 

@@ -237,7 +237,7 @@ async function readText(file: string): Promise<string> {
   const info = await stat(file);
   if (!info.isFile()) throw new BadText(msg.notRegularFile);
   if (info.size > MAX_FILE_BYTES) throw new BadText(msg.tooLarge(info.size, MAX_FILE_BYTES));
-  const bytes = await readLimited(file, MAX_FILE_BYTES);
+  const bytes = await readLimited(file, MAX_FILE_BYTES, info.size);
   const bad = firstInvalidUtf8(bytes);
   if (bad !== -1) {
     const before = bytes.subarray(0, bad);
@@ -254,18 +254,22 @@ async function readText(file: string): Promise<string> {
  * A file's bytes, counted as they are read: a file whose size its metadata understates (a file
  * growing while read, or one of /proc) is refused at the limit instead of filling the memory.
  */
-async function readLimited(file: string, limit: number): Promise<Buffer> {
+async function readLimited(file: string, limit: number, expected: number): Promise<Buffer> {
   const handle = await open(file, 'r');
   try {
     const chunks: Buffer[] = [];
     let total = 0;
     for (;;) {
-      const chunk = Buffer.alloc(Math.min(1024 * 1024, limit + 1 - total));
+      // The size the file says it has (and one byte more, to see it end), then more as long as it goes on.
+      const chunk = Buffer.allocUnsafe(Math.min(Math.max(expected + 1 - total, 64 * 1024), limit + 1 - total));
       const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
       if (bytesRead === 0) break;
       chunks.push(chunk.subarray(0, bytesRead));
       total += bytesRead;
       if (total > limit) throw new BadText(msg.tooLarge(total, limit));
+      // A regular file read short of the size it says, and of the chunk asked for, has ended (files of
+      // /proc say 0 and are read on to their end).
+      if (expected > 0 && total <= expected && bytesRead < chunk.length) break;
     }
     return Buffer.concat(chunks, total);
   } finally {

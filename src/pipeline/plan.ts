@@ -56,25 +56,27 @@ export interface State {
 
 export const STATE_FILE = path.join('.citybrief', 'state.json');
 
-/** The hash a state file carries of what it holds. */
-const stateSum = (state: State) => sha256(JSON.stringify([state.version, state.basis, state.cities, state.outputs]));
-
 /**
  * What the last build left, or undefined when there is none or it does not match the hash it
  * carries (edited by hand, or damaged): then every city is validated again and every output's
- * file is checked by its hash, as on a first build.
+ * file is checked by its hash, as on a first build. The hash is of the state's text as written,
+ * so checking it costs a hash, not a second serialisation.
  */
 export async function readState(outDir: string): Promise<State | undefined> {
   try {
-    const { sum, ...state } = JSON.parse(await readFile(path.join(outDir, STATE_FILE), 'utf8')) as State & { sum?: string };
-    return sum === stateSum(state) ? state : undefined;
+    const text = await readFile(path.join(outDir, STATE_FILE), 'utf8');
+    const head = /^\{"sum":"([0-9a-f]{64})","state":/.exec(text);
+    if (!head || !text.endsWith('}')) return undefined;
+    const body = text.slice(head[0].length, -1);
+    return sha256(body) === head[1] ? (JSON.parse(body) as State) : undefined;
   } catch {
     return undefined;
   }
 }
 
 export async function writeState(outDir: string, state: State): Promise<void> {
-  await writeAtomic(path.join(outDir, STATE_FILE), JSON.stringify({ ...state, sum: stateSum(state) }));
+  const body = JSON.stringify(state);
+  await writeAtomic(path.join(outDir, STATE_FILE), `{"sum":"${sha256(body)}","state":${body}}`);
 }
 
 /** What validated cities depend on besides their own files: the source text and the fields dataset.yaml declares. */

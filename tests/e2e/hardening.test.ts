@@ -238,9 +238,10 @@ describe('what out/ remembers', () => {
     const dir = await project();
     await briefings(dir);
     const stateFile = path.join(dir, 'out', STATE_FILE);
-    const state = JSON.parse(await readFile(stateFile, 'utf8')) as { cities: Record<string, { name: Record<string, string> }> };
-    for (const city of Object.values(state.cities)) city.name['zh-Hans'] = '偽造之名';
-    await writeFile(stateFile, JSON.stringify(state));
+    const file = JSON.parse(await readFile(stateFile, 'utf8')) as { sum: string; state: { cities: Record<string, { name: Record<string, string> }> } };
+    expect(Object.keys(file)).toEqual(['sum', 'state']);
+    for (const city of Object.values(file.state.cities)) city.name['zh-Hans'] = '偽造之名';
+    await writeFile(stateFile, JSON.stringify(file));
     await briefings(dir, { force: true });
     const { text } = await readPdf(path.join(dir, 'out/example-city/briefing.pdf'));
     expect(text).not.toContain('偽造之名');
