@@ -296,7 +296,7 @@ describe.each(cases.filter((c) => !c.expected.valid))('$name', ({ name, expected
     expect([...after.keys()]).toEqual([...before.keys()]);
     for (const [entry, was] of before) {
       const now = after.get(entry)!;
-      // A build that has passed validation takes the folder's lock (.citybrief/lock) and removes it when it
+      // A build takes the folder's lock (.citybrief/lock) before it reads the folder and removes it when it
       // stops: that folder's time shows it; no file is left.
       if (entry !== '.citybrief') expect(now.mtimeMs, entry).toBe(was.mtimeMs);
       if (was.bytes) expect(now.bytes!.equals(was.bytes), entry).toBe(true);
