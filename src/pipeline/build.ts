@@ -106,7 +106,7 @@ const imageChecker = (config: ResolvedConfig) => (name: string) => assetProblem(
 
 async function checkedData(config: ResolvedConfig, loaded: Loaded, known: ReadonlyMap<string, Valid['cities'][number]>): Promise<Valid> {
   const chartsDir = path.join(config.templatesDir, 'charts');
-  return validate(loaded, { chartSpecs: await listChartSpecs(chartsDir), chartsDir: shownBy(config)(chartsDir), known, asset: imageChecker(config), logo: config.logo });
+  return validate(loaded, { chartSpecs: await listChartSpecs(chartsDir), chartsDir: shownBy(config)(chartsDir), known, asset: imageChecker(config), logo: config.logo, signal: config.signal });
 }
 
 /** The kinds this build makes, from those the templates declare. */
@@ -167,8 +167,14 @@ async function buildWith(config: ResolvedConfig, started: number, printerFor: ()
   // What earlier builds left: the manifest, the state (checked against its hash: an edited cache is not
   // believed), and the temporary files of a build that was killed, swept away.
   const [loaded, previous, state] = await Promise.all([timed('load', () => load(config)), readManifest(config.outDir), readState(config.outDir), sweepTemporaryFiles(config.outDir)]);
+  // A stop before anything is printed ends the build here, with nothing written.
+  const stoppedEarly = () =>
+    new BuildAbortedError({ outDir: config.outDir, outputs: [], unchanged: 0, manifest: previous, failures: [], refused: [], restarts: 0, timings, elapsedMs: performance.now() - started });
+  if (config.signal?.aborted) throw stoppedEarly();
   stage('validate');
-  const valid = await timed('validate', () => checkedData(config, loaded, knownCities(state, config, loaded)));
+  const valid = await timed('validate', () => checkedData(config, loaded, knownCities(state, config, loaded))).catch((error: unknown) => {
+    throw config.signal?.aborted ? stoppedEarly() : error;
+  });
   const known = valid.cities.map((c) => c.id);
   for (const id of config.cities ?? []) if (!known.includes(id)) throw new UsageError(msg.unknownCity(id, known));
 

@@ -49,9 +49,14 @@ export interface ValidateOptions {
   readonly asset?: (name: string) => string | undefined;
   /** The project's logo (an image name), checked like the images data names. */
   readonly logo?: string;
+  /** Stops validating: checked between cities, so a stop is honoured within a few of them. */
+  readonly signal?: AbortSignal;
 }
 
-export function validate(loaded: Loaded, options: ValidateOptions): Valid {
+/** Cities checked between two looks at the event loop (where a stop request is heard). */
+const CITIES_PER_TURN = 25;
+
+export async function validate(loaded: Loaded, options: ValidateOptions): Promise<Valid> {
   // The loaded files add their syntax problems to this list as they are parsed.
   const problems: Problem[] = loaded.problems;
   const at = (file: YamlFile, fieldPath: readonly PropertyKey[], message: string) =>
@@ -81,7 +86,12 @@ export function validate(loaded: Loaded, options: ValidateOptions): Valid {
   const rowChecks = csv && rowChecker(csv, loaded.sourceText, sourceName, problems);
 
   const cities: CityData[] = [];
-  for (const file of loaded.cities) {
+  for (const [n, file] of loaded.cities.entries()) {
+    // Parsing and checking thousands of files takes seconds: let a stop request (Ctrl-C) in now and then.
+    if (n > 0 && n % CITIES_PER_TURN === 0) {
+      await new Promise((resolve) => setImmediate(resolve));
+      options.signal?.throwIfAborted();
+    }
     // Where each figure of the city comes from: its index in the city file, or its CSV row.
     let origins: (number | CsvRow)[] = [];
     // Every figure of the city is here: checks that look figures up by id would mislead otherwise.

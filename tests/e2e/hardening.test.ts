@@ -16,6 +16,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { DataError, UsageError } from '../../src/errors.js';
 import { build, validateDataset } from '../../src/index.js';
+import { BuildAbortedError } from '../../src/pipeline/build.js';
 import { LOCK_FILE } from '../../src/lock.js';
 import { msg } from '../../src/messages.js';
 import { STATE_FILE } from '../../src/pipeline/plan.js';
@@ -187,6 +188,34 @@ describe('text that would rewrite the page', () => {
     const { text } = await readPdf(path.join(dir, 'out/example-city/briefing.pdf'));
     expect(text).toContain(squash('2.35万件'));
     expect(text).toContain(squash('示例市'));
+  });
+});
+
+describe('a stop while the data is checked', () => {
+  it('ends the build within a few cities, before any plan, with nothing written', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'citybrief-stop-'));
+    scratch.push(dir);
+    await writeSyntheticDataset(path.join(dir, 'data'), 200);
+    const controller = new AbortController();
+    const stages: string[] = [];
+    const error = await build({
+      cwd: dir,
+      kinds: ['briefing'],
+      signal: controller.signal,
+      onProgress: (event) => {
+        if (event.type !== 'stage') return;
+        stages.push(event.stage);
+        // Ctrl-C as the checking of 200 city files begins.
+        if (event.stage === 'validate') controller.abort();
+      },
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(BuildAbortedError);
+    expect((error as BuildAbortedError).exitCode).toBe(130);
+    expect(stages).toEqual(['load', 'validate']);
+    expect((await readdir(dir)).sort()).toEqual(['data']);
   });
 });
 

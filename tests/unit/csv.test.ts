@@ -387,7 +387,7 @@ describe('incremental builds see CSV changes', () => {
     const config = resolveConfig({ data, out: path.join(data, 'out'), cwd: root });
     const loaded = await load(config);
     const chartsDir = path.join(config.templatesDir, 'charts');
-    const valid = validate(loaded, { chartSpecs: await listChartSpecs(chartsDir), chartsDir, known: knownCities(state, config, loaded) });
+    const valid = await validate(loaded, { chartSpecs: await listChartSpecs(chartsDir), chartsDir, known: knownCities(state, config, loaded) });
     const kinds = await readKinds(config.templatesDir, root);
     const { todo } = await plan(config, loaded, valid, kinds, { outputs: [] }, undefined, () => undefined);
     // What build() leaves for the next build (see nextState in build.ts).
