@@ -31,7 +31,7 @@ import { CitybriefError, UsageError } from '../errors.js';
 import { bundledFonts, fontLicences, type FontFace } from '../fonts.js';
 import { msg } from '../messages.js';
 import { listChartSpecs, type ChartSpecs } from './charts.js';
-import { buildOverviewContext, byline, contextBuilder, type CityContext } from './context.js';
+import { buildOverviewContext, contextBuilder, publicationLine, type CityContext } from './context.js';
 import { finishPdf, readOutline, type PdfMeta } from './finish.js';
 import type { RenderedHtml, Templates } from './html.js';
 import { readKinds, selectKinds, type KindSpec } from './kinds.js';
@@ -101,12 +101,22 @@ export async function validateDataset(options: BuildOptions = {}): Promise<Valid
 /** A path as the user is shown it: relative to where they stand. */
 const shownBy = (config: ResolvedConfig) => (file: string) => path.relative(config.cwd, file) || file;
 
-/** What is wrong with an image name in the project's assets folder, or undefined when it is usable. */
-const imageChecker = (config: ResolvedConfig) => (name: string) => assetProblem(config.assetsDir, shownBy(config)(config.assetsDir), name);
+/**
+ * What is wrong with an image name in the project's assets folder, or undefined when it is usable.
+ * Each name is checked once per build, though the data, the plan and every document ask (a logo is
+ * named by all of them).
+ */
+function imageChecker(config: ResolvedConfig): (name: string) => string | undefined {
+  const checked = new Map<string, string | undefined>();
+  return (name) => {
+    if (!checked.has(name)) checked.set(name, assetProblem(config.assetsDir, shownBy(config)(config.assetsDir), name));
+    return checked.get(name);
+  };
+}
 
-async function checkedData(config: ResolvedConfig, loaded: Loaded, known: ReadonlyMap<string, Valid['cities'][number]>): Promise<Valid> {
+async function checkedData(config: ResolvedConfig, loaded: Loaded, known: ReadonlyMap<string, Valid['cities'][number]>, checkImage = imageChecker(config)): Promise<Valid> {
   const chartsDir = path.join(config.templatesDir, 'charts');
-  return validate(loaded, { chartSpecs: await listChartSpecs(chartsDir), chartsDir: shownBy(config)(chartsDir), known, asset: imageChecker(config), logo: config.logo, signal: config.signal });
+  return validate(loaded, { chartSpecs: await listChartSpecs(chartsDir), chartsDir: shownBy(config)(chartsDir), known, asset: checkImage, logo: config.logo, signal: config.signal });
 }
 
 /** The kinds this build makes, from those the templates declare. */
@@ -172,7 +182,8 @@ async function buildWith(config: ResolvedConfig, started: number, printerFor: ()
     new BuildAbortedError({ outDir: config.outDir, outputs: [], unchanged: 0, manifest: previous, failures: [], refused: [], restarts: 0, timings, elapsedMs: performance.now() - started });
   if (config.signal?.aborted) throw stoppedEarly();
   stage('validate');
-  const valid = await timed('validate', () => checkedData(config, loaded, knownCities(state, config, loaded))).catch((error: unknown) => {
+  const checkImage = imageChecker(config);
+  const valid = await timed('validate', () => checkedData(config, loaded, knownCities(state, config, loaded), checkImage)).catch((error: unknown) => {
     throw config.signal?.aborted ? stoppedEarly() : error;
   });
   const known = valid.cities.map((c) => c.id);
@@ -181,7 +192,6 @@ async function buildWith(config: ResolvedConfig, started: number, printerFor: ()
   stage('plan');
   const kinds = kindsToBuild(config, await timed('plan', () => readKinds(config.templatesDir, config.cwd)));
   const images = assetStore(config.assetsDir);
-  const checkImage = imageChecker(config);
   const planned = await timed('plan', () => plan(config, loaded, valid, kinds, previous, state, (name) => (checkImage(name) ? undefined : images.get(name).sha256)));
   config.onProgress({ type: 'plan', build: planned.todo.length, unchanged: planned.kept.length / 2 });
   /** Every file this build means to replace. */
@@ -325,7 +335,7 @@ function documentMaker(config: ResolvedConfig, valid: Valid, kinds: readonly Kin
   const documents = Object.fromEntries(kinds.filter((k) => k.per === 'city').map((k) => [k.name, k.output]));
   const contexts = contextBuilder(valid, { logo: config.logo, documents }, charts.names);
   const byId = new Map(valid.cities.map((c) => [c.id, c]));
-  const author = [dataset.source.publication, byline(dataset.source)].filter(Boolean).join(' ');
+  const author = publicationLine(dataset.source);
   // A city's documents show the same charts and are planned one after the other: the SVG
   // depends only on the spec, the rows and the id prefix, so the later documents reuse the first's.
   const recent = new Map<string, Promise<string>>();

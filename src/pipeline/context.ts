@@ -267,10 +267,15 @@ export function byline(source: Valid['dataset']['source']): string {
   return source.authors.map((a) => `${a.name}/${a.role}`).join(' ');
 }
 
+/** The publication and its authors: 知識產權報 王明/文 李華/圖 (the PDFs' author). */
+export function publicationLine(source: Valid['dataset']['source']): string {
+  return [source.publication, byline(source)].filter(Boolean).join(' ');
+}
+
 /** The credit line: the source's attribution (without the brackets sources often set it in), else its publication and byline. */
 export function credit(source: Valid['dataset']['source']): string {
   if (source.attribution) return source.attribution.trim().replace(/^[(（]([^()（）]*)[)）]$/, '$1');
-  return [source.publication, byline(source)].filter(Boolean).join(' ');
+  return publicationLine(source);
 }
 
 export function rankText(rank: RankData, labels: Labels): string {

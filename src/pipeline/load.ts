@@ -68,7 +68,7 @@ export interface Loaded {
   readonly labelsShown: string;
   /** The project's labels files (labels/<lang>.yaml), each with the language its name gives. */
   readonly labels: readonly (YamlFile & { readonly lang: string })[];
-  /** citybrief.config.yaml, when the project has one (read again here to locate what validation finds in it). */
+  /** citybrief.config.yaml, when the project has one and names a logo (read again here to locate a problem with it). */
   readonly project: YamlFile | undefined;
   /** Problems found while reading: missing files, syntax errors (added as files are parsed). */
   readonly problems: Problem[];
@@ -160,7 +160,8 @@ export async function load(config: ResolvedConfig): Promise<Loaded> {
       }),
     )
   ).filter((f) => f !== undefined);
-  const project = config.projectFile ? yamlFile(config.projectFile, shown(config.projectFile), await readText(config.projectFile), []) : undefined;
+  // Read again only to locate a problem with the logo, the one setting validation checks against the files.
+  const project = config.projectFile && config.logo !== undefined ? yamlFile(config.projectFile, shown(config.projectFile), await readText(config.projectFile), []) : undefined;
 
   return { dataset, cities, figures, sourceText, sourceFile, sourceSha256: sourceText === undefined ? undefined : sha256(sourceText), labelsShown: shown(config.labelsDir), labels, project, problems };
 }

@@ -75,6 +75,13 @@ export async function validate(loaded: Loaded, options: ValidateOptions): Promis
     }
   }
   const City = cityShape(fields);
+  // A key the schema does not know, at the top of a city or of one of its figures, may be a field the dataset means to add.
+  const undeclared = (fieldPath: readonly PropertyKey[], key: string) => {
+    const of = fieldPath.length === 0 ? 'city' : fieldPath.length === 2 && fieldPath[0] === 'figures' ? 'figure' : undefined;
+    if (!of) return msg.unknownField;
+    const like = nearest(key, [...FIELD_NAMES[of], ...Object.keys(fields[of])]);
+    return like ? msg.misspeltField(like) : msg.undeclaredField(of);
+  };
   const labels = resolveLabels(loaded, dataset?.lang, problems);
   const imageProblem = (name: unknown) => (typeof name === 'string' && options.asset ? options.asset(name) : undefined);
   if (options.logo !== undefined && loaded.project) {
@@ -104,13 +111,6 @@ export async function validate(loaded: Loaded, options: ValidateOptions): Promis
       // Quotes are checked on the raw file, so a city with schema errors still gets them reported.
       if (loaded.sourceText !== undefined) checkQuotes(file, loaded.sourceText, sourceName, at);
       checkDirection(file, at);
-      // A key the schema does not know, at the top of a city or of one of its figures, may be a field the dataset means to add.
-      const undeclared = (fieldPath: readonly PropertyKey[], key: string) => {
-        const of = fieldPath.length === 0 ? 'city' : fieldPath.length === 2 && fieldPath[0] === 'figures' ? 'figure' : undefined;
-        if (!of) return msg.unknownField;
-        const like = nearest(key, [...FIELD_NAMES[of], ...Object.keys(fields[of])]);
-        return like ? msg.misspeltField(like) : msg.undeclaredField(of);
-      };
       const fromFile = checkShape(City, file, problems, undeclared) as CityData | undefined;
       const fromCsv = file.rows.map((row) => ({ row, figure: rowChecks!(row) }));
       complete &&= fromCsv.every((f) => f.figure !== undefined);
