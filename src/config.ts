@@ -175,9 +175,12 @@ export function resolveConfig(options: BuildOptions = {}): ResolvedConfig {
     wait: options.wait ?? false,
     allowOutside: options.allowOutside ?? false,
     concurrency: positive(options.concurrency, 'concurrency'),
-    timeoutMs: positive(options.timeout, 'timeout') ?? 60_000,
+    timeoutMs: positive(options.timeout, 'timeout') ?? seconds(project?.timeout) ?? 60_000,
     recycleAfter: positive(options.recycleAfter, 'recycleAfter') ?? 500,
-    charts: Object.freeze({ timeoutMs: positive(options.chartTimeout, 'chartTimeout') ?? 10_000, maxRows: positive(options.maxChartRows, 'maxChartRows') ?? 10_000 }),
+    charts: Object.freeze({
+      timeoutMs: positive(options.chartTimeout, 'chartTimeout') ?? seconds(project?.chartTimeout) ?? 10_000,
+      maxRows: positive(options.maxChartRows, 'maxChartRows') ?? project?.maxChartRows ?? 10_000,
+    }),
     signal: options.signal,
     browser: Object.freeze({ executablePath, executableFrom }),
     env: Object.freeze({ PROGRAMFILES: env.PROGRAMFILES, 'PROGRAMFILES(X86)': env['PROGRAMFILES(X86)'], LOCALAPPDATA: env.LOCALAPPDATA }),
@@ -196,6 +199,9 @@ function isDirectory(file: string): boolean {
 function hasTemplates(dir: string): boolean {
   return isDirectory(dir) && readdirSync(dir).some((f) => f.endsWith('.hbs'));
 }
+
+/** A project file's seconds in milliseconds. */
+const seconds = (value: number | undefined) => (value === undefined ? undefined : value * 1000);
 
 function positive(value: number | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;

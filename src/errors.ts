@@ -13,6 +13,12 @@ export class CitybriefError extends Error {
   }
 }
 
+/** The words of an error, whatever was thrown (libraries throw strings and objects too). */
+export function errorWords(error: unknown): string {
+  const text = error instanceof Error ? error.message : typeof error === 'string' ? error : JSON.stringify(error) ?? String(error);
+  return text.trim() || (error instanceof Error ? error.name : 'unknown error');
+}
+
 /** One problem in an input file, located as precisely as the file allows. */
 export interface Problem {
   readonly file: string;

@@ -123,10 +123,21 @@ let allFaces: Map<string, FontFace[]> | undefined;
 /** The bundled fonts ordered for a language: Simplified Chinese prefers SC, everything else TC. */
 export function bundledFonts(lang = 'zh-Hant'): FontSet {
   const order = /^zh-(hans|cn|sg|my)\b|^zh$/i.test(lang) ? (['sc', 'tc', 'rare', 'emoji'] as const) : (['tc', 'sc', 'rare', 'emoji'] as const);
-  const key = order.join(',');
+  return bundledFontsIn(order.map((k) => FAMILIES[k].family));
+}
+
+/**
+ * The bundled fonts in the order of `families` (a FontSet's own `families`): the same set in another
+ * thread, which cannot be handed the FontSet itself.
+ */
+export function bundledFontsIn(families: readonly string[]): FontSet {
+  const known = new Set<string>(Object.values(FAMILIES).map((f) => f.family));
+  const unknown = families.find((f) => !known.has(f));
+  if (unknown !== undefined) throw new Error(`"${unknown}" is not a bundled font family: use one of ${[...known].join(', ')}.`);
+  const key = families.join(',');
   let set = cache.get(key);
   if (!set) {
-    set = fontSet(order.map((k) => FAMILIES[k].family));
+    set = fontSet(families);
     cache.set(key, set);
   }
   return set;

@@ -53,6 +53,7 @@ export const msg = {
   cityIdMismatch: (id: string, file: string) =>
     `is "${id}" but the file is named ${file}. The id must match the file name.`,
   required: (expected: string) => `is required: add it (${article(expected)}).`,
+  notWhole: (value: number) => `must be a whole number, not ${value}.`,
   wrongType: (expected: string, value: unknown) =>
     `must be ${article(expected)}, not ${value === null ? 'empty' : typeof value === 'string' ? `the text ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}` : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'a mapping' : `${typeof value} ${String(value)}`}.`,
   unknownField: 'is not a known field: remove it or check its spelling.',
@@ -119,9 +120,10 @@ export const msg = {
   chartRenderFailed: (file: string, chart: string, reason: string) =>
     `${file}: the chart "${chart}" could not be drawn: ${reason.replace(/[.\s]+$/, '')}. Correct the spec, or the figures this chart is given: https://vega.github.io/vega-lite/docs/ says what each property accepts.`,
   chartTooManyRows: (file: string, chart: string, rows: number, limit: number) =>
-    `${file}: the chart "${chart}" has ${rows.toLocaleString('en-US')} rows, and a chart draws at most ${limit.toLocaleString('en-US')}. Give it fewer figures, or raise the limit (the maxChartRows option).`,
+    `${file}: the chart "${chart}" has ${rows.toLocaleString('en-US')} rows, and a chart draws at most ${limit.toLocaleString('en-US')}. Give it fewer figures, or raise the limit (--max-chart-rows N, maxChartRows in citybrief.config.yaml, or the maxChartRows option).`,
+  chartsClosed: (file: string, chart: string) => `${file}: the chart "${chart}" was asked for after the build's charts were closed.`,
   chartTooSlow: (file: string, chart: string, ms: number) =>
-    `${file}: the chart "${chart}" took longer than ${ms / 1000} s to draw and was stopped. Check the spec for transforms that make many rows (sequence, fold, flatten, density, impute), or raise the limit (the chartTimeout option, in milliseconds).`,
+    `${file}: the chart "${chart}" took longer than ${ms / 1000} s to draw and was stopped. Check the spec for transforms that make many rows (sequence, fold, flatten, density, impute), or raise the limit (--chart-timeout SECONDS, chartTimeout in citybrief.config.yaml, or the chartTimeout option in milliseconds).`,
   templateMissing: (path: string) => `template ${path} does not exist. Pass --templates with a folder holding the kinds' templates (*.hbs).`,
   unknownHelper: (name: string) =>
     `calls the helper "${name}", which does not exist. Use one of citybrief's helpers (see the README), define it in the templates' helpers.mjs, or remove the call.`,
@@ -141,7 +143,7 @@ export const msg = {
     ].join('\n'),
   uncoveredGlyphs: (city: string, chars: readonly string[]) =>
     `the briefing for "${city}" has characters the bundled fonts lack (${chars.slice(0, 20).join(' ')}${chars.length > 20 ? ' …' : ''}); they may print as boxes.`,
-  printTimeout: (what: string, ms: number) => `${what} took longer than ${ms / 1000} s to print and was stopped. Check the document for very long content, or raise the time a document may take (--timeout SECONDS, or the timeout option).`,
+  printTimeout: (what: string, ms: number) => `${what} took longer than ${ms / 1000} s to print and was stopped. Check the document for very long content, or raise the time a document may take (--timeout SECONDS, timeout in citybrief.config.yaml, or the timeout option in milliseconds).`,
   unsafeBrowserFolder: (folder: string) =>
     `${folder} is not a folder only this user may write (a link, another user's, or writable by others), so the browser is not unpacked or run from it. Remove it, or set CITYBRIEF_CHROME to a browser.`,
   printerClosed: 'the printer was closed: the build is stopping.',

@@ -16,6 +16,7 @@ import { Id } from './pipeline/schema.js';
 export const PROJECT_FILE = 'citybrief.config.yaml';
 
 const Path = z.string().trim().min(1, { message: 'must not be empty' });
+const Count = z.number().int().min(1, { message: 'must be at least 1' });
 
 export const ProjectFile = z.strictObject({
   /** dataset.yaml, or the folder holding it. */
@@ -32,6 +33,12 @@ export const ProjectFile = z.strictObject({
   kinds: z.array(Id).min(1).optional(),
   /** The project's logo: an image in the assets folder. */
   logo: Path.optional(),
+  /** Seconds one document may take to print. */
+  timeout: Count.optional(),
+  /** Seconds one chart may take to draw. */
+  chartTimeout: Count.optional(),
+  /** Rows one chart may draw. */
+  maxChartRows: Count.optional(),
 });
 export type ProjectSettings = z.infer<typeof ProjectFile>;
 

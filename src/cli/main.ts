@@ -65,6 +65,8 @@ Options:
                      outside the project and the dataset's folder
   --concurrency N    pages printing at once (default: CPUs, at most 4)
   --timeout S        seconds one document may take to print (default: 60)
+  --chart-timeout S  seconds one chart may take to draw (default: 10)
+  --max-chart-rows N rows one chart may draw (default: 10000)
   --json             print a machine-readable summary on stdout
   --chrome PATH      Chrome or Chromium to print with (also: CITYBRIEF_CHROME)
   -h, --help         show this help
@@ -84,7 +86,8 @@ whose inputs changed are redone. Changes made during a build start one more
 build after it. Stop with Ctrl-C.
 
 Options: those of \`citybrief build\` (--project, --data, --templates, --out, --city,
---kind, --force, --concurrency, --timeout, --chrome).
+--kind, --force, --concurrency, --timeout, --chart-timeout, --max-chart-rows,
+--chrome).
 `,
   schedule: `Usage: citybrief schedule --cron EXPR [--tz ZONE] [build options]
 
@@ -203,11 +206,18 @@ function parse(args: readonly string[], options: ParseArgsConfig['options'], hel
 }
 
 /** Flags that take a number, and how the number is described when it is not one. */
-const NUMBERS = { concurrency: 'a whole number of pages of at least 1', timeout: 'a whole number of seconds of at least 1' } as const;
+const NUMBERS = {
+  concurrency: 'a whole number of pages of at least 1',
+  timeout: 'a whole number of seconds of at least 1',
+  'chart-timeout': 'a whole number of seconds of at least 1',
+  'max-chart-rows': 'a whole number of rows of at least 1',
+} as const;
 
 const buildFlags = {
   ...common,
   timeout: { type: 'string' },
+  'chart-timeout': { type: 'string' },
+  'max-chart-rows': { type: 'string' },
   out: { type: 'string' },
   city: { type: 'string', multiple: true },
   kind: { type: 'string', multiple: true },
@@ -238,6 +248,8 @@ function buildOptions(values: Values): BuildOptions {
     allowOutside: values['allow-outside-files'] as boolean | undefined,
     concurrency: values.concurrency === undefined ? undefined : Number(values.concurrency),
     timeout: values.timeout === undefined ? undefined : Number(values.timeout) * 1000,
+    chartTimeout: values['chart-timeout'] === undefined ? undefined : Number(values['chart-timeout']) * 1000,
+    maxChartRows: values['max-chart-rows'] === undefined ? undefined : Number(values['max-chart-rows']),
   };
 }
 

@@ -30,7 +30,7 @@ import { resolveConfig, type BuildOptions, type ResolvedConfig } from '../config
 import { CitybriefError, UsageError } from '../errors.js';
 import { bundledFonts, fontLicences, type FontFace } from '../fonts.js';
 import { msg } from '../messages.js';
-import { listChartSpecs, type ChartSpecs } from './charts.js';
+import { listChartSpecs, prepareChartThread, type ChartSpecs } from './charts.js';
 import { buildOverviewContext, contextBuilder, publicationLine, type CityContext } from './context.js';
 import { finishPdf, readOutline, type PdfMeta } from './finish.js';
 import type { RenderedHtml, Templates } from './html.js';
@@ -93,7 +93,7 @@ export async function validateDataset(options: BuildOptions = {}): Promise<Valid
   // The kinds' front matter and the chart specs too, so a broken template or spec is found by validate as well.
   kindsToBuild(config, await readKinds(config.templatesDir, config.cwd));
   const { loadChartSpecs } = await import('./charts.js');
-  const charts = await loadChartSpecs(path.join(config.templatesDir, 'charts'), bundledFonts(valid.dataset.lang), config.charts);
+  await using charts = await loadChartSpecs(path.join(config.templatesDir, 'charts'), bundledFonts(valid.dataset.lang), { ...config.charts, signal: config.signal });
   for (const message of charts.warnings) config.onProgress({ type: 'warning', message });
   return valid;
 }
@@ -144,6 +144,8 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   // A first build into this folder will print everything: start Chromium now, on the other core,
   // while the data is read and checked. Later builds start it once the plan says there is work.
   const early = (await stat(path.join(config.outDir, MANIFEST)).then(() => false, () => true)) ? startPrinter(config) : undefined;
+  // And load Vega into the thread that will draw the charts.
+  if (early) prepareChartThread();
   let adopted = false;
   try {
     return await buildWith(config, started, () => {
@@ -229,16 +231,22 @@ async function buildWith(config: ResolvedConfig, started: number, printerFor: ()
   const onAbort = () => void printer.close();
   config.signal?.addEventListener('abort', onAbort, { once: true });
   if (stopped()) void printer.close();
+  let charts: ChartSpecs | undefined;
   try {
     const fonts = bundledFonts(valid.dataset.lang);
-    const charts = await timed('charts', () => loadChartSpecs(path.join(config.templatesDir, 'charts'), fonts, config.charts));
+    charts = await timed('charts', () => loadChartSpecs(path.join(config.templatesDir, 'charts'), fonts, { ...config.charts, signal: config.signal }));
     for (const message of charts.warnings) config.onProgress({ type: 'warning', message });
     const templates = await timed('html', () => loadTemplates(config.templatesDir, fonts, kinds, { labels: valid.labels, assetProblem: checkImage, shown: shownBy(config) }));
     const documents = documentMaker(config, valid, kinds, charts, templates, timed);
 
     // A template that fails fails for the first document of its kind: find out before writing anything.
     const first = new Map<string, Prepared>();
-    for (const job of planned.todo) if (!first.has(job.kind.name)) first.set(job.kind.name, await documents.prepare(job));
+    try {
+      for (const job of planned.todo) if (!first.has(job.kind.name)) first.set(job.kind.name, await documents.prepare(job));
+    } catch (error) {
+      // A stop while they are made (a chart computing) ends the build as a stop, with nothing written.
+      throw stopped() ? stoppedEarly() : error;
+    }
 
     // No browser at all is one error for the build, not one per document; nothing is written.
     await warming.catch((error: unknown) => {
@@ -298,7 +306,7 @@ async function buildWith(config: ResolvedConfig, started: number, printerFor: ()
     await Promise.all(Array.from({ length: printer.size }, worker));
   } finally {
     config.signal?.removeEventListener('abort', onAbort);
-    await printer.close();
+    await Promise.all([printer.close(), charts?.close()]);
   }
 
   stage('write');

@@ -1,5 +1,5 @@
 /**
- * Stage 4 — charts: Vega-Lite specs from the templates' charts/ folder,
+ * Stage 5 — charts: Vega-Lite specs from the templates' charts/ folder,
  * compiled once per build and rendered to SVG in Node with the rows the
  * context stage prepared. No browser is involved and the print page runs no
  * script: the SVG is inlined in the HTML.
@@ -14,23 +14,22 @@
  * (`href`: a channel, a mark property, in the config or theme.json) are refused
  * too: a printed chart cannot be clicked.
  *
- * The work one chart may ask for is bounded: its rows (checked before drawing)
- * and its drawing time. Vega computes and draws synchronously between its
- * asynchronous steps, so the time limit is checked at those steps and stops a
- * chart once a step ends past it; it cannot cut one step short (that would
- * take a worker thread).
+ * Compiling and drawing happen in a thread of the build's own
+ * (charts-thread.ts). The work one chart may ask for is bounded: its rows
+ * (checked before drawing) and its drawing time, after which its thread is
+ * ended, however long Vega would still compute, and a fresh one draws the next
+ * chart. A stopped build ends the thread at once.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-// Vega and Vega-Lite load when specs are compiled, not when citybrief starts.
-import type * as Vega from 'vega';
-import type * as VegaLite from 'vega-lite';
+import { Worker } from 'node:worker_threads';
 // Types only (erased when compiled): the encoding channels of the installed Vega-Lite, to check ENCODING_CHANNELS against.
 import type { ErrorExtraEncoding } from 'vega-lite/types_unstable/compositemark/errorbar.js';
 import type { EncodingWithFacet } from 'vega-lite/types_unstable/encoding.js';
-import { ChartError, formatProblem, UsageError, type Problem } from '../errors.js';
+import { ChartError, errorWords, formatProblem, UsageError, type Problem } from '../errors.js';
 import { msg } from '../messages.js';
 import type { FontSet } from '../fonts.js';
+import type { ThreadReply, ThreadRequest, ThreadSetup } from './charts-thread.js';
 import { fieldName, locate, parseYaml, type Parsed } from './load.js';
 
 /** The named dataset every spec reads: `"data": {"name": "table"}`. */
@@ -51,6 +50,11 @@ export interface ChartLimits {
   readonly maxRows?: number;
 }
 
+export interface ChartOptions extends ChartLimits {
+  /** Stops the drawing: the chart being drawn and every later one reject with the signal's reason. */
+  readonly signal?: AbortSignal;
+}
+
 export interface ChartSpecs {
   readonly dir: string;
   readonly names: ReadonlySet<string>;
@@ -64,6 +68,9 @@ export interface ChartSpecs {
    * failure is a ChartError naming the spec file and the chart.
    */
   render(name: string, rows: readonly object[], idPrefix: string, chart?: string): Promise<string>;
+  /** End the thread that draws the charts. A render asked for later is refused. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /** Names of the specs in `dir` (file names without .vl.json), without reading them. */
@@ -73,17 +80,15 @@ export async function listChartSpecs(dir: string): Promise<Set<string>> {
 }
 
 /**
- * Read and compile every spec in `dir`. Compilation happens once; each render
- * only creates a view over the already-parsed Vega runtime. Text is set in the
- * bundled fonts (overriding any font in the specs: only bundled fonts reach
- * the PDF) and measured with them. `limits` bound each render's rows and time.
+ * Read and check every spec in `dir`, then compile them in a thread of their
+ * own (charts-thread.ts) that draws every chart of the build. Text is set in
+ * the bundled fonts (overriding any font in the specs: only bundled fonts
+ * reach the PDF) and measured with them. `options` bound each render's rows
+ * and time; `signal` stops the drawing at once. `close()` ends the thread.
  */
-export async function loadChartSpecs(dir: string, fonts: FontSet, limits: ChartLimits = {}): Promise<ChartSpecs> {
-  const timeoutMs = limit(limits.timeoutMs, 'timeoutMs') ?? CHART_TIMEOUT_MS;
-  const maxRows = limit(limits.maxRows, 'maxRows') ?? MAX_CHART_ROWS;
-  const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
-  useFontMetrics(vega, fonts);
-  const loader = refusingLoader(vega);
+export async function loadChartSpecs(dir: string, fonts: FontSet, options: ChartOptions = {}): Promise<ChartSpecs> {
+  const timeoutMs = limit(options.timeoutMs, 'timeoutMs') ?? CHART_TIMEOUT_MS;
+  const maxRows = limit(options.maxRows, 'maxRows') ?? MAX_CHART_ROWS;
   const files = [...(await listChartSpecs(dir))].sort().map((name) => `${name}${SPEC_SUFFIX}`);
   const themePath = path.join(dir, THEME_FILE);
   const theme = await readJsonFile(themePath).then(
@@ -99,83 +104,214 @@ export async function loadChartSpecs(dir: string, fonts: FontSet, limits: ChartL
   );
 
   // Every spec is read and checked before any is compiled: a broken file is reported with its place.
-  const specs: { file: string; name: string; spec: VegaLite.TopLevelSpec }[] = [];
+  const specs: ThreadSetup['specs'][number][] = [];
   for (const file of files) {
     const full = path.join(dir, file);
     const { value, parsed } = await readJsonFile(full);
     refuseUrls(value, file);
     checkSpec(value, failAt(parsed, full));
-    specs.push({ file, name: file.slice(0, -SPEC_SUFFIX.length), spec: value as unknown as VegaLite.TopLevelSpec });
+    specs.push({ file, name: file.slice(0, -SPEC_SUFFIX.length), spec: value });
   }
 
-  const runtimes = new Map<string, Vega.Runtime>();
-  const warnings: string[] = [];
-  for (const { file, name, spec } of specs) {
-    let compiled: Vega.Spec;
-    try {
-      const config = { ...theme, ...(spec.config ?? {}), font: fonts.stack } as VegaLite.Config;
-      compiled = vl.compile(spec, { config, logger: collectingLogger(file, warnings) }).spec;
-      runtimes.set(name, vega.parse(compiled));
-    } catch (error) {
-      throw new ChartError(msg.chartInvalid(path.join(dir, file), (error as Error).message), { cause: error });
-    }
-  }
+  const setup: ThreadSetup = { families: fonts.families, theme, specs, dataName: CHART_DATA };
+  const { signal } = options;
+  signal?.throwIfAborted();
+  let { thread, warnings } = await takeThread(setup, dir);
+  let closed = false;
+  const stop = () => void thread.end(signal?.reason);
+  signal?.addEventListener('abort', stop, { once: true });
+  if (signal?.aborted) stop();
 
   let queue: Promise<unknown> = Promise.resolve();
+  const renderOne = async (name: string, rows: readonly object[], idPrefix: string, file: string, chart: string): Promise<string> => {
+    if (closed) throw new ChartError(msg.chartsClosed(file, chart));
+    signal?.throwIfAborted();
+    // A thread that was ended (its chart ran too long) is replaced for the next chart.
+    if (thread.ended) {
+      ({ thread } = await takeThread(setup, dir));
+      if (signal?.aborted) stop();
+    }
+    return thread.draw(name, rows, idPrefix, timeoutMs).catch((error: unknown) => {
+      if (signal?.aborted) throw signal.reason;
+      if (error === TIME_UP) throw new ChartError(msg.chartTooSlow(file, chart, timeoutMs));
+      const { reason, cause } = error as ThreadFailure;
+      // Whatever Vega throws while drawing becomes one message naming the spec and the chart, never a stack.
+      throw new ChartError(msg.chartRenderFailed(file, chart, reason), { cause });
+    });
+  };
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    signal?.removeEventListener('abort', stop);
+    // After the last chart: the thread is free for the next build.
+    await queue;
+    await releaseThread(thread);
+  };
   return {
     dir,
-    names: new Set(runtimes.keys()),
+    names: new Set(specs.map((s) => s.name)),
     warnings,
     render(name, rows, idPrefix, chart = idPrefix) {
-      const runtime = runtimes.get(name);
-      if (!runtime) return Promise.reject(new ChartError(msg.unknownChartSpec(name, dir)));
+      if (!specs.some((s) => s.name === name)) return Promise.reject(new ChartError(msg.unknownChartSpec(name, dir)));
       const file = path.join(dir, `${name}${SPEC_SUFFIX}`);
       // Too many rows is refused before any work (and without waiting for the charts before it).
       if (rows.length > maxRows) return Promise.reject(new ChartError(msg.chartTooManyRows(file, chart, rows.length, maxRows)));
-      // One render at a time: the id counter below is process-wide. The time limit counts from the render's own start.
-      const next = queue.then(() => renderOne(runtime, rows, idPrefix, file, chart));
+      // One chart at a time: the time limit counts from the chart's own start.
+      const next = queue.then(() => renderOne(name, rows, idPrefix, file, chart));
       queue = next.catch(() => {});
       return next;
     },
+    close,
+    [Symbol.asyncDispose]: close,
   };
+}
 
-  async function renderOne(runtime: Vega.Runtime, rows: readonly object[], idPrefix: string, file: string, chart: string): Promise<string> {
-    const started = performance.now();
-    const tooSlow = new ChartError(msg.chartTooSlow(file, chart, timeoutMs));
-    let timer: NodeJS.Timeout | undefined;
-    // Stops a step that waits (Vega's asynchronous steps) once the time is up; a step that computes is checked when it ends.
-    const timeUp = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(tooSlow), timeoutMs);
-    });
-    timeUp.catch(() => {});
-    // Vega catches the errors inside its dataflow, logs them (by default to the console) and draws on: keep them instead.
-    const errors: unknown[] = [];
-    const step = async <T>(work: Promise<T>): Promise<T> => {
-      work.catch(() => {});
-      const value = await Promise.race([work, timeUp]);
-      if (errors.length > 0) throw errors[0];
-      if (performance.now() - started > timeoutMs) throw tooSlow;
-      return value;
-    };
-    // A fresh view per chart: a reused view keeps layout from its previous data (axis widths, padding),
-    // so a chart would depend on the charts drawn before it. The parsed runtime is shared.
-    // Vega numbers clip-path ids from a process-wide counter; restart it so a chart's SVG depends only on its inputs.
-    (vega as unknown as { resetSVGDefIds: () => void }).resetSVGDefIds();
-    let view: Vega.View | undefined;
-    try {
-      view = new vega.View(runtime, { renderer: 'none', loader, logger: errorsTo(errors) });
-      view.data(CHART_DATA, rows.map((row) => ({ ...row })));
-      await step(view.runAsync());
-      return scopeIds(await step(view.toSVG()), idPrefix);
-    } catch (error) {
-      if (error === tooSlow) throw error;
-      // Whatever Vega throws while drawing becomes one message naming the spec and the chart, never a stack.
-      throw new ChartError(msg.chartRenderFailed(file, chart, reasonOf(error)), { cause: error });
-    } finally {
-      clearTimeout(timer);
-      view?.finalize();
-    }
+/**
+ * Threads no build is using, kept for the next: loading Vega into a thread
+ * takes about a second, which a process that builds again and again (watch,
+ * preview, a schedule) would pay for every build. Each build has a thread of
+ * its own while it runs; an idle thread does not keep the process alive.
+ */
+const idleThreads: ChartThread[] = [];
+/** Idle threads kept at most: a second for a second build that runs at the same time. */
+const IDLE_THREADS = 2;
+
+/** A thread loaded with a build's specs and fonts: an idle one, or a new one. A spec that does not compile is a ChartError. */
+async function takeThread(setup: ThreadSetup, dir: string): Promise<{ thread: ChartThread; warnings: readonly string[] }> {
+  let thread = idleThreads.pop();
+  while (thread?.ended) thread = idleThreads.pop();
+  thread ??= ChartThread.spawn();
+  try {
+    return { thread, warnings: await thread.load(setup, dir) };
+  } catch (error) {
+    await releaseThread(thread);
+    throw error;
   }
+}
+
+async function releaseThread(thread: ChartThread): Promise<void> {
+  if (thread.ended) return;
+  if (idleThreads.length < IDLE_THREADS) idleThreads.push(thread);
+  else await thread.end();
+}
+
+/**
+ * Start loading Vega into a thread now, for a build that will draw charts
+ * soon: the second core does it while the data is read and checked.
+ */
+export function prepareChartThread(): void {
+  if (!idleThreads.some((t) => !t.ended)) idleThreads.push(ChartThread.spawn());
+}
+
+/** Why a chart failed in its thread: the words, and the error as it crossed (an Error clone, or the words again). */
+interface ThreadFailure {
+  readonly reason: string;
+  readonly cause: unknown;
+}
+
+/** The rejection of a chart whose time ran out (its thread is ended). */
+const TIME_UP = Symbol('time up');
+
+/**
+ * A thread that compiles a build's specs and draws its charts, one request at
+ * a time. A chart that is not drawn in time rejects with TIME_UP and ends the
+ * thread: a computation cannot be interrupted otherwise. A chart that could
+ * not be drawn rejects with a ThreadFailure, and `end(reason)` rejects the
+ * chart being drawn with `reason`.
+ */
+class ChartThread {
+  #ended = false;
+  #pending: { resolve: (reply: ThreadReply) => void; reject: (error: unknown) => void; timer?: NodeJS.Timeout } | undefined;
+
+  private constructor(readonly worker: Worker) {
+    // A thread waiting for work does not keep the process alive; one at work does (see #ask).
+    worker.unref();
+    worker.on('message', (reply: ThreadReply) => {
+      const pending = this.#pending;
+      this.#settle();
+      pending?.resolve(reply);
+    });
+    // A thread that dies (out of memory) fails its chart alone; the next chart gets a fresh thread.
+    worker.on('error', (error) => this.#fail({ reason: errorWords(error), cause: error } satisfies ThreadFailure));
+    worker.on('exit', (code) => {
+      this.#ended = true;
+      this.#fail({ reason: `the chart thread stopped (exit code ${code})`, cause: undefined } satisfies ThreadFailure);
+    });
+  }
+
+  static spawn(): ChartThread {
+    return new ChartThread(new Worker(threadFile(), { resourceLimits: { maxOldGenerationSizeMb: THREAD_HEAP_MB } }));
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** Compile a build's specs with its fonts; Vega-Lite's warnings. */
+  async load(setup: ThreadSetup, dir: string): Promise<readonly string[]> {
+    const reply = await this.#ask({ type: 'setup', setup }).catch((error: unknown) => {
+      throw new ChartError(msg.chartInvalid(dir, (error as ThreadFailure).reason ?? errorWords(error)), { cause: error });
+    });
+    if (reply.type === 'invalid') throw new ChartError(msg.chartInvalid(path.join(dir, reply.file), reply.reason), { cause: reply.error });
+    if (reply.type !== 'ready') throw new Error(`the chart thread answered "${reply.type}" to its specs`);
+    return reply.warnings;
+  }
+
+  async draw(name: string, rows: readonly object[], idPrefix: string, timeoutMs: number): Promise<string> {
+    const reply = await this.#ask({ type: 'draw', name, rows, idPrefix }, timeoutMs);
+    if (reply.type === 'failed') throw { reason: reply.reason, cause: reply.error } satisfies ThreadFailure;
+    if (reply.type !== 'drawn') throw new Error(`the chart thread answered "${reply.type}" to a chart`);
+    return reply.svg;
+  }
+
+  /** End the thread; the request being answered is rejected with `reason`. */
+  async end(reason: unknown = { reason: 'the chart thread has ended', cause: undefined } satisfies ThreadFailure): Promise<void> {
+    this.#fail(reason);
+    this.#ended = true;
+    await this.worker.terminate();
+  }
+
+  #ask(request: ThreadRequest, timeoutMs?: number): Promise<ThreadReply> {
+    if (this.#ended) return Promise.reject({ reason: 'the chart thread has ended', cause: undefined } satisfies ThreadFailure);
+    if (this.#pending) return Promise.reject(new Error('the chart thread answers one request at a time'));
+    return new Promise<ThreadReply>((resolve, reject) => {
+      const timer = timeoutMs === undefined ? undefined : setTimeout(() => void this.end(TIME_UP), timeoutMs);
+      this.#pending = { resolve, reject, timer };
+      this.worker.ref();
+      try {
+        this.worker.postMessage(request);
+      } catch (error) {
+        // Rows that cannot be copied to the thread (a function, a symbol) fail this chart alone.
+        this.#fail({ reason: errorWords(error), cause: error } satisfies ThreadFailure);
+      }
+    });
+  }
+
+  #settle(): void {
+    if (!this.#pending) return;
+    clearTimeout(this.#pending.timer);
+    this.#pending = undefined;
+    this.worker.unref();
+  }
+
+  #fail(error: unknown): void {
+    const pending = this.#pending;
+    this.#settle();
+    pending?.reject(error);
+  }
+}
+
+/** Heap of one chart thread: a chart that would need more fails alone, with a message, instead of the build. */
+const THREAD_HEAP_MB = 1024;
+
+/**
+ * The thread's module. Under the test runner this module is the TypeScript
+ * source, which a thread cannot load: the thread runs the compiled copy in
+ * dist/ (`npm test` compiles first).
+ */
+function threadFile(): URL {
+  const here = import.meta.url;
+  return here.endsWith('.ts') ? new URL('../../dist/pipeline/charts-thread.js', here) : new URL('./charts-thread.js', here);
 }
 
 /** The `fail` callback of checkSpec for a file: throws a ChartError at the place of the field path. */
@@ -189,50 +325,6 @@ function limit(value: number | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
   if (!Number.isInteger(value) || value < 1) throw new UsageError(msg.notPositive(name, value));
   return value;
-}
-
-/** The words of an error Vega threw (or logged), whatever it threw. */
-function reasonOf(error: unknown): string {
-  const text = error instanceof Error ? error.message : typeof error === 'string' ? error : JSON.stringify(error) ?? String(error);
-  return text.trim() || (error instanceof Error ? error.name : 'unknown error');
-}
-
-/** A Vega logger that keeps the errors and drops the rest (Vega's own prints errors to the console). */
-function errorsTo(errors: unknown[]): Vega.LoggerInterface {
-  let level = 1;
-  const logger = {
-    level(value?: number) {
-      if (value === undefined) return level;
-      level = value;
-      return logger;
-    },
-    error(...args: unknown[]) {
-      errors.push(args.find((a) => a instanceof Error) ?? args.map(String).join(' '));
-      return logger;
-    },
-    warn: () => logger,
-    info: () => logger,
-    debug: () => logger,
-  };
-  return logger as unknown as Vega.LoggerInterface;
-}
-
-/** Vega-Lite logs to the console by default; keep its warnings with the specs instead. */
-function collectingLogger(file: string, warnings: string[]) {
-  const logger = {
-    level: (() => logger) as unknown,
-    error: (...args: unknown[]) => (warnings.push(`${file}: ${args.join(' ')}`), logger),
-    warn: (...args: unknown[]) => (warnings.push(`${file}: ${args.join(' ')}`), logger),
-    info: () => logger,
-    debug: () => logger,
-  };
-  return logger as unknown as NonNullable<Parameters<typeof VegaLite.compile>[1]>['logger'];
-}
-
-function scopeIds(svg: string, prefix: string): string {
-  const ids = new Set([...svg.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]!));
-  if (ids.size === 0) return svg;
-  return svg.replace(/(\sid="|url\(#|href="#)([^")]+)/g, (whole, lead: string, id: string) => (ids.has(id) ? `${lead}${prefix}-${id}` : whole));
 }
 
 /**
@@ -364,51 +456,4 @@ export function refuseUrls(spec: unknown, file: string, at = ''): void {
       refuseUrls(value, file, here);
     }
   }
-}
-
-/** A Vega loader that performs no I/O: charts only ever see inline rows. */
-const refusingLoader = (vega: typeof Vega) => ({
-  ...vega.loader(),
-  async load(uri: string) {
-    throw new ChartError(msg.chartUrl('chart', uri));
-  },
-  async sanitize(uri: string) {
-    throw new ChartError(msg.chartUrl('chart', uri));
-  },
-  async http(uri: string) {
-    throw new ChartError(msg.chartUrl('chart', uri));
-  },
-  async file(uri: string) {
-    throw new ChartError(msg.chartUrl('chart', uri));
-  },
-}) as unknown as Vega.Loader;
-
-/**
- * Without a canvas, Vega guesses text widths as 0.8 em per character, which is
- * too narrow for CJK and makes labels overlap or get clipped. Measure with the
- * bundled font's advance widths instead (the same font the page embeds).
- */
-function useFontMetrics(vega: typeof Vega, fonts: FontSet): void {
-  type Item = { text?: unknown; fontSize?: number; fontWeight?: number | string; limit?: number };
-  // vega re-exports vega-scenegraph's textMetrics at runtime; its typings omit it.
-  const metrics = (vega as unknown as { textMetrics: { width: (item: Item, text?: unknown) => number } }).textMetrics;
-  metrics.width = (item, text) => {
-    const value = text ?? item.text;
-    const str = Array.isArray(value) ? value.join(' ') : value == null ? '' : String(value);
-    const width = fonts.measure(str, item.fontSize ?? 11, item.fontWeight);
-    // Vega asks for two things here. Laying out a label (its bounds, which size the chart) it asks for the
-    // label as printed, which a label limit (axis labelLimit, mark limit) cuts to fit; cutting, it asks for
-    // the widths of pieces of the label. Vega's own measurers cut the label themselves; this one answers
-    // at most the limit for the whole label (so a 300-character name does not widen the chart by its
-    // full length, and is still cut) and the true width for pieces.
-    const limit = Number(item.limit) || 0;
-    if (limit > 0 && width > limit && isWholeLabel(item.text, str)) return limit;
-    return width;
-  };
-}
-
-/** Whether `text` is the whole of a label (or one of its lines), not a piece of it. */
-function isWholeLabel(label: unknown, text: string): boolean {
-  const lines = Array.isArray(label) ? label : [label];
-  return lines.some((line) => line != null && String(line).trim() === text.trim());
 }

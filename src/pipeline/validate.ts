@@ -375,6 +375,8 @@ function valueAt(value: unknown, fieldPath: readonly PropertyKey[]): unknown {
 function describe(issue: z.core.$ZodIssue, value: unknown): string {
   if (issue.code === 'invalid_type') {
     if (value === undefined) return msg.required(issue.expected);
+    // Zod reports a fraction where a whole number belongs as the type "int".
+    if (issue.expected === 'int' && typeof value === 'number') return msg.notWhole(value);
     return msg.wrongType(issue.expected, value);
   }
   return issue.message;

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { DataError, UsageError } from '../../src/errors.js';
+import { ChartError, DataError, UsageError } from '../../src/errors.js';
 import { build, validateDataset } from '../../src/index.js';
 import { BuildAbortedError } from '../../src/pipeline/build.js';
 import { LOCK_FILE } from '../../src/lock.js';
@@ -332,5 +332,53 @@ describe('what out/ remembers', () => {
     const code = await main(['build', '--project', dir], { out: () => {}, err: (t) => void (stderr += t) });
     expect(code).toBe(2);
     expect(stderr).toBe(`citybrief: ${msg.outNotFolder(path.relative(process.cwd(), path.join(dir, 'out')), 'a file')}\n`);
+  });
+});
+
+describe('a chart that computes for minutes', () => {
+  /** The files in out/, but the folder of the lock. */
+  const written = async (dir: string) =>
+    (await readdir(path.join(dir, 'out'), { recursive: true }).catch(() => [] as string[])).filter((f) => f.split(path.sep)[0] !== '.citybrief');
+
+  /** A project whose every chart spec first runs an expression that backtracks for minutes, in one step of Vega's. */
+  async function slowCharts(): Promise<string> {
+    const dir = await project();
+    await cp(path.join(root, 'templates'), path.join(dir, 'templates'), { recursive: true });
+    const charts = path.join(dir, 'templates/charts');
+    for (const file of (await readdir(charts)).filter((f) => f.endsWith('.vl.json'))) {
+      const spec = JSON.parse(await readFile(path.join(charts, file), 'utf8')) as { transform?: object[] };
+      spec.transform = [{ calculate: "test(regexp('^(a+)+$'), 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!')", as: 'stuck' }, ...(spec.transform ?? [])];
+      await writeFile(path.join(charts, file), JSON.stringify(spec, null, 2));
+    }
+    return dir;
+  }
+
+  it('is stopped at the chart time limit, naming the spec and the chart; found in the first document, nothing is written', async () => {
+    const dir = await slowCharts();
+    const started = performance.now();
+    const error = await briefings(dir, { chartTimeout: 1_000 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ChartError);
+    expect((error as Error).message).toMatch(/templates\/charts\/[a-z-]+\.vl\.json: the chart "[^"]+" took longer than 1 s to draw and was stopped/);
+    // Stopped at its second, not when the expression would end.
+    expect(performance.now() - started).toBeLessThan(30_000);
+    expect(await written(dir)).toEqual([]);
+  });
+
+  it('Ctrl-C (SIGINT) ends the CLI build within a few seconds while the chart computes: exit code 130, nothing written', async () => {
+    const dir = await slowCharts();
+    const child = spawn(process.execPath, [path.join(root, 'dist/cli/main.js'), 'build', '--kind', 'briefing', '--chart-timeout', '600'], { cwd: dir, env: { ...process.env, CI: 'true' } });
+    let stderr = '';
+    child.stderr.on('data', (d) => void (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // Stuck: the plan is made and the first chart is computing, which would take minutes.
+    while (!/build|unchanged/.test(stderr)) await new Promise((resolve) => setTimeout(resolve, 100));
+    const stuck = await Promise.race([exited.then(() => false), new Promise((resolve) => setTimeout(() => resolve(true), 5_000))]);
+    expect(stuck, stderr).toBe(true);
+    const sent = performance.now();
+    child.kill('SIGINT');
+    expect(await exited, stderr).toBe(130);
+    expect(performance.now() - sent).toBeLessThan(5_000);
+    expect(stderr).toContain(msg.buildAborted(0));
+    expect(await written(dir)).toEqual([]);
   });
 });

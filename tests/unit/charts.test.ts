@@ -306,14 +306,18 @@ describe('drawing a chart: every failure is a ChartError naming the spec file an
     expect((error as Error).cause).toBeInstanceOf(TypeError);
   });
 
-  it('an error thrown by a value while drawing; the chart is named by its id prefix when not named', async () => {
-    const specs = await loadChartSpecs(chartsDir, fonts);
-    const bad = { toString: () => { throw new Error('no text for this label'); } };
-    await expect(specs.render('bars', [{ ...rows[0], label: bad }], 'chart-x')).rejects.toThrow(
-      new ChartError(msg.chartRenderFailed(path.join(chartsDir, 'bars.vl.json'), 'chart-x', 'no text for this label')),
-    );
+  it('a value that cannot be handed to the drawing thread; the chart is named by its id prefix when not named', async () => {
+    await using specs = await loadChartSpecs(chartsDir, fonts);
+    const bad = { toString: () => 'a label' };
+    const error = await specs.render('bars', [{ ...rows[0], label: bad }], 'chart-x').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ChartError);
+    const [before = '', after = ''] = msg.chartRenderFailed(path.join(chartsDir, 'bars.vl.json'), 'chart-x', '\u0000').split('\u0000');
+    const { message } = error as Error;
+    expect(message.startsWith(before) && message.endsWith(after), message).toBe(true);
+    expect(message).toContain('could not be cloned');
     // The next chart draws as before.
-    expect(await specs.render('bars', rows, 'test')).toBe(await (await loadChartSpecs(chartsDir, fonts)).render('bars', rows, 'test'));
+    await using again = await loadChartSpecs(chartsDir, fonts);
+    expect(await specs.render('bars', rows, 'test')).toBe(await again.render('bars', rows, 'test'));
   });
 });
 
@@ -336,7 +340,7 @@ describe('limits on the work of one chart', () => {
     const error = await specs.render('bars', many(4), 'chart-big').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ChartError);
     expect((error as Error).message).toBe(msg.chartTooManyRows(path.join(chartsDir, 'bars.vl.json'), 'chart-big', 4, 3));
-    expect((error as Error).message).toMatch(/raise the limit \(the maxChartRows option\)/);
+    expect((error as Error).message).toMatch(/raise the limit \(--max-chart-rows N, maxChartRows in citybrief\.config\.yaml, or the maxChartRows option\)/);
   });
 
   it('a chart that takes longer than the time limit is stopped with a ChartError; the next one is drawn', async () => {
@@ -344,9 +348,49 @@ describe('limits on the work of one chart', () => {
     const error = await specs.render('bars', many(2_000), 'chart-slow', 'alpha: slow').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ChartError);
     expect((error as Error).message).toBe(msg.chartTooSlow(path.join(chartsDir, 'bars.vl.json'), 'alpha: slow', 1));
-    expect((error as Error).message).toMatch(/raise the limit \(the chartTimeout option, in milliseconds\)/);
+    expect((error as Error).message).toMatch(/raise the limit \(--chart-timeout SECONDS, chartTimeout in citybrief\.config\.yaml, or the chartTimeout option in milliseconds\)/);
     const roomy = await loadChartSpecs(chartsDir, fonts, { timeoutMs: 60_000 });
     expect(await roomy.render('bars', rows, 'test')).toMatch(/^<svg/);
+  });
+
+  /** A spec whose one expression backtracks for minutes: Vega computes it in one synchronous step. */
+  async function backtracking(): Promise<string> {
+    const dir = await tempDir();
+    await cp(chartsDir, dir, { recursive: true });
+    await writeFile(path.join(dir, 'slow.vl.json'), JSON.stringify({
+      data: { name: 'table' },
+      transform: [{ calculate: "test(regexp('^(a+)+$'), 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!')", as: 'hit' }],
+      mark: 'bar',
+      encoding: { y: { field: 'label', type: 'nominal' }, x: { field: 'value', type: 'quantitative' } },
+    }));
+    return dir;
+  }
+
+  it('a chart that computes past its time in one step is stopped at the limit; the next chart is drawn', async () => {
+    const dir = await backtracking();
+    await using specs = await loadChartSpecs(dir, fonts, { timeoutMs: 1_000 });
+    const started = performance.now();
+    const error = await specs.render('slow', rows, 'chart-slow', 'alpha: slow').catch((e: unknown) => e);
+    const took = performance.now() - started;
+    expect((error as Error).message).toBe(msg.chartTooSlow(path.join(dir, 'slow.vl.json'), 'alpha: slow', 1_000));
+    expect(error).toBeInstanceOf(ChartError);
+    // Stopped at its limit, not when the expression ends (minutes later). The margin is for a loaded machine.
+    expect(took).toBeLessThan(5_000);
+    await using fresh = await loadChartSpecs(chartsDir, fonts);
+    expect(await specs.render('bars', rows, 'test')).toBe(await fresh.render('bars', rows, 'test'));
+  });
+
+  it('a stopped signal ends a chart that is computing, at once, and refuses the later ones', async () => {
+    const dir = await backtracking();
+    const controller = new AbortController();
+    await using specs = await loadChartSpecs(dir, fonts, { signal: controller.signal, timeoutMs: 600_000 });
+    const drawing = specs.render('slow', rows, 'chart-slow');
+    const later = specs.render('bars', rows, 'chart-bars');
+    setTimeout(() => controller.abort(new Error('stopped by the test')), 300);
+    const started = performance.now();
+    await expect(drawing).rejects.toThrow('stopped by the test');
+    expect(performance.now() - started).toBeLessThan(3_000);
+    await expect(later).rejects.toThrow('stopped by the test');
   });
 
   it('refuses a limit that is not a whole number of at least 1', async () => {

@@ -56,6 +56,8 @@ describe('citybrief.config.yaml', () => {
     expect(config.kinds).toEqual(['briefing']);
     expect(config.logo).toBe('mark.png');
     // Flags win, relative to the working directory.
+    expect(config.timeoutMs).toBe(60_000);
+    expect(config.charts).toEqual({ timeoutMs: 10_000, maxRows: 10_000 });
     const flagged = resolveConfig({ cwd: root, project: dir, out: 'elsewhere', kinds: ['slides'] });
     expect(flagged.outDir).toBe(path.join(root, 'elsewhere'));
     expect(flagged.kinds).toEqual(['slides']);
@@ -194,6 +196,33 @@ describe('labels', () => {
   });
 });
 
+describe('limits on the work a build may do', () => {
+  it('are set in seconds and rows in the project file; an option (a flag, in milliseconds) wins', async () => {
+    const dir = await folder({ 'citybrief.config.yaml': 'timeout: 120\nchartTimeout: 30\nmaxChartRows: 50000\n' });
+    const config = resolveConfig({ cwd: root, project: dir });
+    expect(config.timeoutMs).toBe(120_000);
+    expect(config.charts).toEqual({ timeoutMs: 30_000, maxRows: 50_000 });
+    const flagged = resolveConfig({ cwd: root, project: dir, timeout: 5_000, chartTimeout: 2_000, maxChartRows: 7 });
+    expect([flagged.timeoutMs, flagged.charts.timeoutMs, flagged.charts.maxRows]).toEqual([5_000, 2_000, 7]);
+  });
+
+  it('a limit in the project file that is not a whole number of at least 1 is reported at its line', async () => {
+    const dir = await folder({ 'citybrief.config.yaml': 'out: printed\nchartTimeout: 0.5\nmaxChartRows: 0\n' });
+    const error = (() => {
+      try {
+        resolveConfig({ cwd: dir });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(DataError);
+    expect((error as DataError).problems.map((p) => [p.line, p.field, p.message])).toEqual([
+      [2, 'chartTimeout', msg.notWhole(0.5)],
+      [3, 'maxChartRows', 'must be at least 1'],
+    ]);
+  });
+});
+
 describe('command-line conventions', () => {
   it('--version prints the version', async () => {
     const { code, stdout } = await cli(['--version']);
@@ -204,11 +233,13 @@ describe('command-line conventions', () => {
   });
 
   it('a number flag that is not a whole number gets a plain message and exit code 2', async () => {
-    for (const [flag, value] of [['--concurrency', 'four'], ['--concurrency', '0'], ['--timeout', '1.5'], ['--timeout=-3', undefined]]) {
+    const units: Record<string, string> = { '--concurrency': 'pages', '--timeout': 'seconds', '--chart-timeout': 'seconds', '--max-chart-rows': 'rows' };
+    const cases = [['--concurrency', 'four'], ['--concurrency', '0'], ['--timeout', '1.5'], ['--timeout=-3', undefined], ['--chart-timeout', '0.5'], ['--max-chart-rows', 'many']];
+    for (const [flag, value] of cases) {
       const [name, given] = value === undefined ? flag!.split('=') : [flag!, value];
       const { code, stderr } = await cli(['build', ...(value === undefined ? [flag!] : [flag!, value])]);
       expect(code, `${flag} ${value}`).toBe(2);
-      expect(stderr).toBe(`citybrief: ${name} takes a whole number of ${name === '--timeout' ? 'seconds' : 'pages'} of at least 1, not "${given}".\n`);
+      expect(stderr).toBe(`citybrief: ${name} takes a whole number of ${units[name!]} of at least 1, not "${given}".\n`);
     }
   });
 
