@@ -224,8 +224,6 @@ class ChartThread {
   #pending: { resolve: (reply: ThreadReply) => void; reject: (error: unknown) => void; timer?: NodeJS.Timeout } | undefined;
 
   private constructor(readonly worker: Worker) {
-    // A thread waiting for work does not keep the process alive; one at work does (see #ask).
-    worker.unref();
     worker.on('message', (reply: ThreadReply) => {
       const pending = this.#pending;
       this.#settle();
@@ -237,6 +235,9 @@ class ChartThread {
       this.#ended = true;
       this.#fail({ reason: `the chart thread stopped (exit code ${code})`, cause: undefined } satisfies ThreadFailure);
     });
+    // A thread waiting for work does not keep the process alive; one at work does (see #ask). After the
+    // listeners: adding a 'message' listener refs the worker again.
+    worker.unref();
   }
 
   static spawn(): ChartThread {

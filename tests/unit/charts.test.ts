@@ -368,14 +368,15 @@ describe('limits on the work of one chart', () => {
 
   it('a chart that computes past its time in one step is stopped at the limit; the next chart is drawn', async () => {
     const dir = await backtracking();
-    await using specs = await loadChartSpecs(dir, fonts, { timeoutMs: 1_000 });
+    // 3 s: the chart after it is the first of a fresh thread, slower than the others on a loaded machine.
+    await using specs = await loadChartSpecs(dir, fonts, { timeoutMs: 3_000 });
     const started = performance.now();
     const error = await specs.render('slow', rows, 'chart-slow', 'alpha: slow').catch((e: unknown) => e);
     const took = performance.now() - started;
-    expect((error as Error).message).toBe(msg.chartTooSlow(path.join(dir, 'slow.vl.json'), 'alpha: slow', 1_000));
+    expect((error as Error).message).toBe(msg.chartTooSlow(path.join(dir, 'slow.vl.json'), 'alpha: slow', 3_000));
     expect(error).toBeInstanceOf(ChartError);
     // Stopped at its limit, not when the expression ends (minutes later). The margin is for a loaded machine.
-    expect(took).toBeLessThan(5_000);
+    expect(took).toBeLessThan(10_000);
     await using fresh = await loadChartSpecs(chartsDir, fonts);
     expect(await specs.render('bars', rows, 'test')).toBe(await fresh.render('bars', rows, 'test'));
   });
