@@ -9,6 +9,7 @@
  * After `recycleAfter` documents the browser is replaced, to bound its memory.
  * Work that takes longer than `timeoutMs` fails alone: its page is closed.
  */
+import { randomUUID } from 'node:crypto';
 import type { Browser, HTTPRequest, Page } from 'puppeteer-core';
 import { PrintError } from '../errors.js';
 import { msg } from '../messages.js';
@@ -240,13 +241,15 @@ export function createPagePool(options: PoolOptions): PagePool {
 async function printOnlyPage(browser: Browser): Promise<Page> {
   const session = await browser.target().createCDPSession();
   let targetId: string | undefined;
+  // The new target is found by its address, unique to it (Puppeteer does not show a target's id).
+  const url = `about:blank#print-${randomUUID()}`;
   try {
-    ({ targetId } = await session.send('Target.createTarget', { url: 'about:blank', enableBeginFrameControl: true }));
-    const target = await browser.waitForTarget((t) => (t as unknown as { _targetId?: string })._targetId === targetId, { timeout: 10_000 });
+    ({ targetId } = await session.send('Target.createTarget', { url, enableBeginFrameControl: true }));
+    const target = await browser.waitForTarget((t) => t.url() === url, { timeout: 10_000 });
     const page = await target.page();
     if (page) return page;
   } catch {
-    // Not supported by this browser (or Puppeteer's target id moved): an ordinary page prints the same.
+    // Not supported by this browser: an ordinary page prints the same.
   }
   try {
     if (targetId) await session.send('Target.closeTarget', { targetId });

@@ -230,7 +230,9 @@ type SyntaxFailure = Error & { hash?: ParseHash; lexed?: Place; lineNumber?: num
  * throws an Error without it: the place survives only as an excerpt with a
  * caret inside the message. Keep the hash on the error instead. The parser is
  * one object shared by every Handlebars instance, so the hook is set only
- * while this synchronous parse runs. The lexer reports unrecognized text
+ * while this synchronous parse runs (as Handlebars itself sets the parser's
+ * `yy` for each parse): no other build, or Handlebars instance, can see it.
+ * Upstream: https://github.com/handlebars-lang/handlebars.js/issues/1173. The lexer reports unrecognized text
  * through the same hook without a place: its position then is where the text
  * starts.
  */
