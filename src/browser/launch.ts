@@ -68,7 +68,9 @@ export async function launchBrowser(config: ResolvedConfig): Promise<Browser> {
         // DevTools over a pipe rather than a WebSocket: no TCP, framing or masking for every document
         // and PDF that passes between Node and Chromium.
         pipe: true,
-        protocolTimeout: 120_000,
+        // The build's own limit per document (config.timeoutMs) ends a print that takes too long, with a
+        // message saying which flag raises it; Puppeteer's limit on one DevTools call must not end it first.
+        protocolTimeout: Math.max(120_000, config.timeoutMs + 60_000),
         // citybrief stops cleanly on SIGINT/SIGTERM itself (keeping finished documents, then closing the
         // browser); Puppeteer's own handlers would kill Chromium and exit the process first.
         handleSIGINT: false,

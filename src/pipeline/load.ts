@@ -28,7 +28,7 @@ export interface YamlFile {
   readonly shown: string;
   /** sha256 of the file's text. */
   readonly sha256: string;
-  /** Parsed on first use; syntax problems go to the list the file was loaded with. */
+  /** The syntax tree, parsed on first use (to locate a problem). */
   readonly doc: Document;
   readonly lines: LineCounter;
   /** The parsed value, or undefined when the file has syntax errors or too many aliases. */
@@ -39,6 +39,8 @@ export interface YamlFile {
    * the schema would only add problems the file does not have.
    */
   readonly parsed: boolean;
+  /** The file's syntax problems (and numbers written against the rule), found when it is first parsed. */
+  readonly syntax: readonly Problem[];
 }
 
 export interface CityFile extends YamlFile {
@@ -70,8 +72,11 @@ export interface Loaded {
   readonly labels: readonly (YamlFile & { readonly lang: string })[];
   /** citybrief.config.yaml, when the project has one and names a logo (read again here to locate a problem with it). */
   readonly project: YamlFile | undefined;
-  /** Problems found while reading: missing files, syntax errors (added as files are parsed). */
-  readonly problems: Problem[];
+  /**
+   * Problems found while reading: missing, unreadable or refused files, and the figures CSV's. A YAML
+   * or JSON file's syntax problems are its own (`syntax`), found when validation first reads it.
+   */
+  readonly problems: readonly Problem[];
 }
 
 export function sha256(text: string): string {
@@ -85,7 +90,7 @@ export async function load(config: ResolvedConfig): Promise<Loaded> {
   const datasetText = await readText(config.dataFile).catch((error: NodeJS.ErrnoException) => {
     throw new DataError([error.code === 'ENOENT' ? { file: shown(config.dataFile), message: msg.noDataset(shown(config.dataFile)) } : unreadable(shown(config.dataFile), error)]);
   });
-  const dataset = yamlFile(config.dataFile, shown(config.dataFile), datasetText, problems);
+  const dataset = yamlFile(config.dataFile, shown(config.dataFile), datasetText);
 
   const listed = (dataset.value as { cities?: unknown } | undefined)?.cities;
   const cityIds: unknown[] = Array.isArray(listed) ? listed : [];
@@ -131,7 +136,7 @@ export async function load(config: ResolvedConfig): Promise<Loaded> {
     const rows = rowsOf.get(id) ?? [];
     const fileSha = sha256(text);
     const key = rows.length === 0 ? fileSha : sha256(JSON.stringify([fileSha, rows.map((r) => r.cells)]));
-    return yamlFile(file, shown(file), text, problems, { id, rows, key });
+    return yamlFile(file, shown(file), text, { id, rows, key });
   });
 
   let sourceText: string | undefined;
@@ -152,7 +157,7 @@ export async function load(config: ResolvedConfig): Promise<Loaded> {
       labelFiles.map(async (name) => {
         const file = path.join(config.labelsDir, name);
         try {
-          return yamlFile(file, shown(file), await readText(file), problems, { lang: name.replace(/\.ya?ml$/, '') });
+          return yamlFile(file, shown(file), await readText(file), { lang: name.replace(/\.ya?ml$/, '') });
         } catch (error) {
           problems.push(unreadable(shown(file), error));
           return undefined;
@@ -161,7 +166,7 @@ export async function load(config: ResolvedConfig): Promise<Loaded> {
     )
   ).filter((f) => f !== undefined);
   // Read again only to locate a problem with the logo, the one setting validation checks against the files.
-  const project = config.projectFile && config.logo !== undefined ? yamlFile(config.projectFile, shown(config.projectFile), await readText(config.projectFile), []) : undefined;
+  const project = config.projectFile && config.logo !== undefined ? yamlFile(config.projectFile, shown(config.projectFile), await readText(config.projectFile)) : undefined;
 
   return { dataset, cities, figures, sourceText, sourceFile, sourceSha256: sourceText === undefined ? undefined : sha256(sourceText), labelsShown: shown(config.labelsDir), labels, project, problems };
 }
@@ -301,20 +306,22 @@ function unreadable(file: string, error: unknown): Problem {
 
 /**
  * A YAML (or JSON) file, parsed on first use; `extra` is added as it is (spreading the result would
- * parse it). The value stays; the syntax tree, which only serves to locate problems and is many times
- * the size of the file, is held weakly: a build of thousands of cities keeps none of them, and a file
- * whose tree was let go is parsed again if a problem needs locating.
+ * parse it). The value and the syntax problems stay; the syntax tree, which only serves to locate
+ * problems and is many times the size of the file, is held weakly: a build of thousands of cities keeps
+ * none of them, and a file whose tree was let go is parsed again if a problem needs locating. Reading
+ * any of these changes nothing but this memo: a file that is never read (a city validated by an
+ * earlier build) is never parsed.
  */
-function yamlFile<T extends object = object>(file: string, shown: string, text: string, problems: Problem[], extra?: T): YamlFile & T {
+function yamlFile<T extends object = object>(file: string, shown: string, text: string, extra?: T): YamlFile & T {
   const format = file.endsWith('.json') ? 'JSON' : 'YAML';
-  let first: { value: unknown; parsed: boolean } | undefined;
+  let first: { value: unknown; parsed: boolean; syntax: readonly Problem[] } | undefined;
   let tree: WeakRef<Parsed> | undefined;
   const get = (): Parsed => {
     let parsed = tree?.deref();
     if (!parsed) {
-      // Problems are reported by the first parse only; a later one finds the same.
-      parsed = parseYaml(shown, text, first ? [] : problems, format);
-      first ??= { value: parsed.value, parsed: parsed.parsed };
+      const syntax: Problem[] = [];
+      parsed = parseYaml(shown, text, syntax, format);
+      first ??= { value: parsed.value, parsed: parsed.parsed, syntax };
       tree = new WeakRef(parsed);
     }
     return parsed;
@@ -336,6 +343,9 @@ function yamlFile<T extends object = object>(file: string, shown: string, text: 
     },
     get parsed() {
       return result().parsed;
+    },
+    get syntax() {
+      return result().syntax;
     },
   };
 }

@@ -57,8 +57,8 @@ export interface ValidateOptions {
 const CITIES_PER_TURN = 25;
 
 export async function validate(loaded: Loaded, options: ValidateOptions): Promise<Valid> {
-  // The loaded files add their syntax problems to this list as they are parsed.
-  const problems: Problem[] = loaded.problems;
+  // What reading found, then each file's syntax problems as it is read here, then what the checks find.
+  const problems: Problem[] = [...loaded.problems, ...loaded.dataset.syntax];
   const at = (file: YamlFile, fieldPath: readonly PropertyKey[], message: string) =>
     problems.push({ ...locate(file, fieldPath), field: fieldName(fieldPath), message });
 
@@ -108,6 +108,7 @@ export async function validate(loaded: Loaded, options: ValidateOptions): Promis
       const fromFile = city.figures.length - file.rows.length;
       origins = [...Array.from({ length: fromFile }, (_, i) => i), ...file.rows];
     } else {
+      problems.push(...file.syntax);
       // Quotes are checked on the raw file, so a city with schema errors still gets them reported.
       if (loaded.sourceText !== undefined) checkQuotes(file, loaded.sourceText, sourceName, at);
       checkDirection(file, at);
@@ -226,6 +227,7 @@ export async function validate(loaded: Loaded, options: ValidateOptions): Promis
  */
 function resolveLabels(loaded: Loaded, lang: string | undefined, problems: Problem[]): { values: LabelValues; file: string } | undefined {
   const files = loaded.labels.map((file) => {
+    problems.push(...file.syntax);
     if (!LangTag.safeParse(file.lang).success) problems.push({ file: file.shown, message: msg.labelsFileName(file.shown) });
     const unknown = (_: readonly PropertyKey[], key: string) => msg.unknownLabel(nearest(key, Object.keys(LABELS)), Object.keys(LABELS));
     return { file, values: checkShape(LabelsFile, { ...file, value: file.value ?? {} }, problems, unknown) as Partial<LabelValues> | undefined };
