@@ -12,6 +12,6 @@ export type { BuildOptions, ProgressEvent, ResolvedConfig } from './config.js';
 export { resolveConfig } from './config.js';
 export { init, type InitResult } from './init.js';
 export type { Labels, LabelValues } from './labels.js';
-export type { Manifest, ManifestEntry } from './pipeline/write.js';
+export type { Manifest, ManifestEntry } from './pipeline/state.js';
 export type { CityData, DatasetData, FigureData } from './pipeline/schema.js';
 export * from './errors.js';

@@ -22,6 +22,8 @@ export interface Valid {
   readonly cities: readonly CityData[];
   /** Each valid city by its key (the hash of its file and its CSV rows), for the next build to reuse. */
   readonly files: ReadonlyMap<string, CityData>;
+  /** Each city's key by its id: what its outputs are made from. */
+  readonly keys: ReadonlyMap<string, string>;
   readonly sourceText: string;
   /** Absolute path of the source text. */
   readonly sourceFile: string;
@@ -93,6 +95,9 @@ export async function validate(loaded: Loaded, options: ValidateOptions): Promis
   const rowChecks = csv && rowChecker(csv, loaded.sourceText, sourceName, problems);
 
   const cities: CityData[] = [];
+  /** Each city as validated, with the file (and key) it came from. */
+  const keyed = new Map<string, CityData>();
+  const keys = new Map<string, string>();
   for (const [n, file] of loaded.cities.entries()) {
     // Parsing and checking thousands of files takes seconds: let a stop request (Ctrl-C) in now and then.
     if (n > 0 && n % CITIES_PER_TURN === 0) {
@@ -123,6 +128,8 @@ export async function validate(loaded: Loaded, options: ValidateOptions): Promis
     }
     if (!city) continue;
     cities.push(city);
+    keyed.set(file.key, city);
+    keys.set(city.id, file.key);
     const atFigure = (i: number, fieldPath: readonly PropertyKey[], message: string) => {
       const origin = origins[i];
       if (typeof origin === 'object') {
@@ -210,7 +217,8 @@ export async function validate(loaded: Loaded, options: ValidateOptions): Promis
   return {
     dataset,
     cities,
-    files: new Map(loaded.cities.map((f, i) => [f.key, cities[i]!])),
+    files: keyed,
+    keys,
     sourceText: loaded.sourceText,
     sourceFile: loaded.sourceFile,
     labels: makeLabels(dataset.lang, labels.values),

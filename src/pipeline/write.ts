@@ -4,39 +4,17 @@
  * half a file, a failed build never replaces a good output with a broken one,
  * and a power loss leaves the old file or the new one. PDFs are checked
  * (page count > 0) before they are renamed. The folders holding what was
- * written are flushed before the manifest names it; the manifest is written
- * last.
+ * written are flushed before the manifest names it (state.ts keeps the
+ * manifest).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { Asset } from '../assets.js';
 import { WriteError } from '../errors.js';
+import { fontLicences, type FontFace } from '../fonts.js';
 import { msg } from '../messages.js';
-
-export interface ManifestEntry {
-  /** The city the output is about; null for documents about all cities (the overview). */
-  readonly city: string | null;
-  /** The kind of document: the name of its template (briefing, slides, overview in the bundled theme). */
-  readonly kind: string;
-  readonly format: 'pdf' | 'html';
-  readonly lang: string;
-  /** Relative to the out folder, with forward slashes. */
-  readonly path: string;
-  readonly sha256: string;
-  readonly bytes: number;
-  /** Page count for PDFs; null for HTML. */
-  readonly pages: number | null;
-  /** Hash of everything the output was made from; unchanged inputs mean the output is kept. */
-  readonly inputs: string;
-  /** The images the output shows, each with the hash of its bytes: a changed image rebuilds exactly the outputs that show it. */
-  readonly assets?: Readonly<Record<string, string>>;
-}
-
-export interface Manifest {
-  readonly outputs: readonly ManifestEntry[];
-}
-
-export const MANIFEST = 'manifest.json';
+import type { ManifestEntry } from './state.js';
 
 /** Temporary files writeAtomic leaves only if the process dies between writing and renaming them. */
 const TEMP = /^\..+\.[0-9a-f]{12}\.tmp$/;
@@ -111,28 +89,32 @@ export async function sweepTemporaryFiles(outDir: string): Promise<number> {
   return stale.length;
 }
 
-export async function readManifest(outDir: string): Promise<Manifest> {
-  try {
-    const parsed = JSON.parse(await readFile(path.join(outDir, MANIFEST), 'utf8')) as Manifest;
-    return Array.isArray(parsed.outputs) ? parsed : { outputs: [] };
-  } catch {
-    return { outputs: [] };
+/** Images HTML outputs show (assets/ in the out folder), as the project has them. */
+export async function copyAssets(outDir: string, assets: readonly Asset[], copied: Set<string>): Promise<void> {
+  for (const asset of assets) {
+    const target = path.join(outDir, 'assets', ...asset.name.split('/'));
+    const key = `${target}\0${asset.sha256}`;
+    if (copied.has(key)) continue;
+    // An image changed since the last build is written again; an unchanged one is left as it is.
+    const current = await readFile(target).catch(() => undefined);
+    if (!current || !current.equals(asset.bytes)) await writeAtomic(target, asset.bytes);
+    copied.add(key);
   }
 }
 
-/**
- * Write the manifest: `entries` replace earlier entries of the same path;
- * earlier entries for outputs this build did not touch stay (a `--city`
- * build keeps the other cities listed). `written` are the entries whose
- * files were written since the manifest was last written.
- */
-export async function writeManifest(outDir: string, previous: Manifest, entries: readonly ManifestEntry[], written: Iterable<ManifestEntry> = []): Promise<Manifest> {
-  // What the manifest names is on the disk before the manifest says so: the folders of the files written since it was last written.
-  await syncFolders([...written].map((e) => path.dirname(path.join(outDir, e.path))));
-  const byPath = new Map(previous.outputs.map((e) => [e.path, e]));
-  for (const entry of entries) byPath.set(entry.path, entry);
-  const outputs = [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const manifest = { outputs };
-  await writeAtomic(path.join(outDir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
-  return manifest;
+/** Font files HTML outputs refer to (fonts/ beside the documents), so the HTML opens with its own type. */
+export async function copyFonts(outDir: string, faces: readonly FontFace[], copied: Set<string>): Promise<void> {
+  const dir = path.join(outDir, 'fonts');
+  const files = [
+    ...faces.map((face) => ({ file: face.file, data: () => readFile(face.absPath) })),
+    // Each family's licence goes with its files.
+    ...fontLicences(faces).map((l) => ({ file: l.file, data: async () => l.text })),
+  ];
+  for (const { file, data } of files) {
+    const target = path.join(dir, file);
+    if (copied.has(target)) continue;
+    const exists = await stat(target).then((s) => s.isFile(), () => false);
+    if (!exists) await writeAtomic(target, await data());
+    copied.add(target);
+  }
 }

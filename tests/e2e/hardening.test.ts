@@ -19,7 +19,7 @@ import { build, validateDataset } from '../../src/index.js';
 import { BuildAbortedError } from '../../src/pipeline/build.js';
 import { LOCK_FILE } from '../../src/lock.js';
 import { msg } from '../../src/messages.js';
-import { STATE_FILE } from '../../src/pipeline/plan.js';
+import { STATE_FILE } from '../../src/pipeline/state.js';
 import { readPdf, squash } from '../helpers/pdf.js';
 import { writeSyntheticDataset } from '../../bench/synthetic.mjs';
 import { templatesIn } from '../helpers/templates.js';

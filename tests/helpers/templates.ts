@@ -8,7 +8,7 @@ import { builtInLabels, makeLabels } from '../../src/labels.js';
 import { loadTemplates } from '../../src/pipeline/html.js';
 import { readKinds } from '../../src/pipeline/kinds.js';
 
-export const noFonts: FontSet = { families: [], stack: 'serif', scan: () => ({ faces: [], missing: [] }), css: () => '', measure: () => 0 };
+export const noFonts: FontSet = { families: [], faces: [], stack: 'serif', scan: () => ({ faces: [], missing: [] }), css: () => '', measure: () => 0 };
 
 /** Load every kind of `dir`; `render(kind, data)` renders a document one folder below out/. */
 export async function templatesIn(dir: string, fonts: FontSet = noFonts) {

@@ -20,7 +20,8 @@ import { validateDataset } from '../../src/pipeline/build.js';
 import { listChartSpecs } from '../../src/pipeline/charts.js';
 import { COLUMNS, suggestNumber } from '../../src/pipeline/csv.js';
 import { load } from '../../src/pipeline/load.js';
-import { knownCities, plan, validationBasis, type State } from '../../src/pipeline/plan.js';
+import { plan } from '../../src/pipeline/plan.js';
+import { knownCities, validationBasis, type State } from '../../src/pipeline/state.js';
 import { readKinds } from '../../src/pipeline/kinds.js';
 import { validate } from '../../src/pipeline/validate.js';
 
@@ -387,10 +388,10 @@ describe('incremental builds see CSV changes', () => {
     const config = resolveConfig({ data, out: path.join(data, 'out'), cwd: root });
     const loaded = await load(config);
     const chartsDir = path.join(config.templatesDir, 'charts');
-    const valid = await validate(loaded, { chartSpecs: await listChartSpecs(chartsDir), chartsDir, known: knownCities(state, config, loaded) });
+    const valid = await validate(loaded, { chartSpecs: await listChartSpecs(chartsDir), chartsDir, known: knownCities(state, config.version, loaded) });
     const kinds = await readKinds(config.templatesDir, root);
     const { todo } = await plan(config, loaded, valid, kinds, { outputs: [] }, undefined, () => undefined);
-    // What build() leaves for the next build (see nextState in build.ts).
+    // What build() leaves for the next build (see nextState in state.ts).
     const next: State = { version: config.version, basis: validationBasis(loaded), cities: Object.fromEntries(valid.files), outputs: {} };
     return { valid, next, inputs: Object.fromEntries(todo.map((job) => [job.path, job.inputs])) };
   }
