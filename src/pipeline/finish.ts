@@ -1,5 +1,5 @@
 /**
- * Stage 7 — finish: turn what Chromium printed into a finished document.
+ * Stage 8 — finish: turn what Chromium printed into a finished document.
  * Document metadata (title, subject, author, keywords, language), links to
  * other outputs made relative to the document, and reproducible bytes: no
  * build time inside, and a file id derived from the content, so the same
@@ -7,15 +7,16 @@
  * outline from the headings; both are kept.
  *
  * This runs once per document on the build's main thread, so it does not
- * parse the whole PDF: Chromium writes plain objects and a classic xref
- * table, and everything here is either an edit of the same length in place
+ * parse the whole PDF when it need not: Chromium writes plain objects and a
+ * classic xref table, and everything here is either an edit of the same length in place
  * (dates blanked, structure ids renumbered) or an incremental update appended
  * at the end (new Info, rewritten link annotations, catalog language), which
- * every PDF reader applies.
+ * every PDF reader applies. A PDF laid out otherwise is parsed whole
+ * (finishParsed).
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type { PDFObject } from 'pdf-lib';
+import type { PDFArray as PdfArray, PDFDict as PdfDict, PDFName as PdfName, PDFObject } from 'pdf-lib';
 import { ORIGIN } from '../browser/pool.js';
 
 export interface PdfMeta {
@@ -39,7 +40,23 @@ export interface Finished {
 
 export class PdfFormatError extends Error {}
 
-export function finishPdf(printed: Uint8Array, meta: PdfMeta): Finished {
+/**
+ * Finish a printed PDF. The fast path below edits the file as Chromium writes
+ * it; a PDF laid out otherwise (another browser's, or another version's, with
+ * cross-reference streams or objects in streams) is finished the slow way,
+ * by parsing it whole with pdf-lib, with the same result for a reader.
+ */
+export async function finishPdf(printed: Uint8Array, meta: PdfMeta): Promise<Finished> {
+  try {
+    return finishInPlace(printed, meta);
+  } catch {
+    // Not laid out as the fast path expects (a PdfFormatError, or a layout it misreads): parse it.
+    return finishParsed(printed, meta);
+  }
+}
+
+/** The fast path: same-length edits and one incremental update, on a PDF as the bundled Chromium writes it. */
+export function finishInPlace(printed: Uint8Array, meta: PdfMeta): Finished {
   let s = Buffer.from(printed.buffer, printed.byteOffset, printed.byteLength).toString('latin1');
   const regions = textRegions(s);
 
@@ -66,7 +83,8 @@ export function finishPdf(printed: Uint8Array, meta: PdfMeta): Finished {
     `<</Title ${textString(meta.title)}\n/Subject ${textString(meta.subject)}\n/Author ${textString(meta.author)}\n/Keywords ${textString(meta.keywords.join(', '))}\n/Creator ${textString(meta.creator)}\n/Producer ${textString('citybrief (Chromium, Skia)')}\n${date}>>`,
   );
   const catalog = objectText(s, Number(root));
-  if (catalog && !/\/Lang /.test(catalog)) updates.set(Number(root), catalog.replace(/>>\s*$/, `\n/Lang ${textString(meta.lang)}>>`));
+  if (!catalog) throw new PdfFormatError('the catalog is not a plain object');
+  if (!/\/Lang /.test(catalog)) updates.set(Number(root), catalog.replace(/>>\s*$/, `\n/Lang ${textString(meta.lang)}>>`));
   for (const [number, text] of relativeLinks(s, regions, meta.dir)) updates.set(number, text);
 
   // The id is the hash of the normalised content: identical inputs, identical file.
@@ -80,6 +98,93 @@ export function finishPdf(printed: Uint8Array, meta: PdfMeta): Finished {
   const xrefAt = Buffer.byteLength(out, 'latin1');
   out += `xref\n${xrefSections(offsets)}trailer\n<</Size ${Math.max(size, infoNumber + 1)}\n/Root ${root} 0 R\n/Info ${infoNumber} 0 R\n/Prev ${startxref}\n/ID [<${id}> <${id}>]>>\nstartxref\n${xrefAt}\n%%EOF\n`;
   return { pdf: new Uint8Array(Buffer.from(out, 'latin1')), pages };
+}
+
+/**
+ * The slow path: parse the whole PDF with pdf-lib and write it again (classic
+ * cross-reference table, no object streams), with the same metadata, language,
+ * relative links, renumbered structure ids and content-derived id.
+ */
+export async function finishParsed(printed: Uint8Array, meta: PdfMeta): Promise<Finished> {
+  const { PDFArray, PDFDict, PDFDocument, PDFHexString, PDFName, PDFNumber, PDFString, PDFBool } = await import('pdf-lib');
+  let doc;
+  let pages;
+  try {
+    doc = await PDFDocument.load(printed, { updateMetadata: false });
+    pages = doc.getPageCount();
+  } catch (error) {
+    throw new PdfFormatError(`the PDF could not be read: ${(error as Error).message}`);
+  }
+  if (pages < 1) throw new PdfFormatError('the PDF has no pages');
+
+  // A fresh Info dictionary: nothing of Chromium's (its dates) stays.
+  doc.context.trailerInfo.Info = doc.context.register(doc.context.obj({}));
+  doc.setTitle(meta.title);
+  doc.setSubject(meta.subject);
+  doc.setAuthor(meta.author);
+  doc.setKeywords([meta.keywords.join(', ')]);
+  doc.setCreator(meta.creator);
+  doc.setProducer('citybrief (Chromium, Skia)');
+  if (meta.epoch !== undefined) {
+    doc.setCreationDate(new Date(meta.epoch * 1000));
+    doc.setModificationDate(new Date(meta.epoch * 1000));
+  }
+  if (!doc.catalog.has(PDFName.of('Lang'))) doc.catalog.set(PDFName.of('Lang'), PDFHexString.fromText(meta.lang));
+
+  // Every dictionary and string of the file, for the links and the structure ids.
+  const dicts: PdfDict[] = [];
+  const strings: { holder: PdfDict | PdfArray; key: PdfName | number; text: string }[] = [];
+  const seen = new Set<unknown>();
+  const visit = (value: unknown) => {
+    if (seen.has(value)) return;
+    seen.add(value);
+    if (value instanceof PDFDict) {
+      dicts.push(value);
+      for (const [key, inner] of value.entries()) {
+        if (inner instanceof PDFString || inner instanceof PDFHexString) strings.push({ holder: value, key, text: inner.decodeText() });
+        else visit(inner);
+      }
+    } else if (value instanceof PDFArray) {
+      value.asArray().forEach((inner, i) => {
+        if (inner instanceof PDFString || inner instanceof PDFHexString) strings.push({ holder: value, key: i, text: inner.decodeText() });
+        else visit(inner);
+      });
+    }
+  };
+  for (const [, object] of doc.context.enumerateIndirectObjects()) visit(object);
+
+  // Links to the build's own outputs: relative, as the fast path writes them.
+  const S = PDFName.of('S');
+  const URI = PDFName.of('URI');
+  for (const dict of dicts) {
+    if (dict.get(S) !== PDFName.of('URI')) continue;
+    const uri = dict.lookupMaybe(URI, PDFString, PDFHexString)?.decodeText();
+    if (!uri?.startsWith(`${ORIGIN}/`)) continue;
+    const target = decodeURIComponent(new URL(uri).pathname).replace(/^\//, '');
+    dict.delete(URI);
+    dict.set(S, PDFName.of('GoToR'));
+    dict.set(PDFName.of('F'), PDFString.of(path.posix.relative(meta.dir, target) || path.posix.basename(target)));
+    dict.set(PDFName.of('D'), doc.context.obj([PDFNumber.of(0), PDFName.of('Fit')]));
+    dict.set(PDFName.of('NewWindow'), PDFBool.True);
+  }
+
+  // Structure ids named after DOM nodes, renumbered in order (see stableStructureIds).
+  const ids = [...new Set(strings.map((s) => /^node(\d{8})$/.exec(s.text)?.[1]).filter((n): n is string => n !== undefined))].sort();
+  const renamed = new Map(ids.map((n, i) => [n, String(i + 1).padStart(8, '0')]));
+  for (const { holder, key, text } of strings) {
+    const n = /^node(\d{8})$/.exec(text)?.[1];
+    if (n === undefined) continue;
+    const value = PDFString.of(`node${renamed.get(n)}`);
+    if (holder instanceof PDFArray) holder.set(key as number, value);
+    else holder.set(key as PdfName, value);
+  }
+
+  // The id is the hash of the content without one: identical inputs, identical file.
+  delete doc.context.trailerInfo.ID;
+  const bare = await doc.save({ useObjectStreams: false, updateFieldAppearances: false });
+  const id = createHash('md5').update(bare).digest('hex');
+  doc.context.trailerInfo.ID = doc.context.obj([PDFHexString.of(id), PDFHexString.of(id)]);
+  return { pdf: await doc.save({ useObjectStreams: false, updateFieldAppearances: false }), pages };
 }
 
 /** Spans of the file outside stream data, where dictionaries and strings are plain text. */
@@ -146,7 +251,10 @@ function relativeLinks(s: string, regions: readonly [number, number][], dir: str
       const target = decodeURIComponent(new URL(m[1]!).pathname).replace(/^\//, '');
       const relative = path.posix.relative(dir, target) || path.posix.basename(target);
       const action = `<</S /GoToR\n/F ${byteString(relative)}\n/D [0 /Fit]\n/NewWindow true>>`;
-      updated.set(number, (updated.get(number) ?? text).replace(/<<\/Type \/Action\s*\/S \/URI\s*\/URI \((?:[^()\\]|\\.)*\)>>/, action));
+      const before = updated.get(number) ?? text;
+      const after = before.replace(/<<\/Type \/Action\s*\/S \/URI\s*\/URI \((?:[^()\\]|\\.)*\)>>/, action);
+      if (after === before) throw new PdfFormatError('a link is written in a form the fast path does not know');
+      updated.set(number, after);
     }
   }
   return updated;
