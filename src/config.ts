@@ -8,6 +8,7 @@
  * to the project folder.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from './errors.js';
@@ -91,7 +92,8 @@ export interface ResolvedConfig {
   readonly force: boolean;
   readonly wait: boolean;
   readonly allowOutside: boolean;
-  readonly concurrency: number | undefined;
+  /** Pages printing at once. */
+  readonly concurrency: number;
   readonly timeoutMs: number;
   readonly recycleAfter: number;
   /** Bounds on the work one chart may ask for. */
@@ -174,7 +176,8 @@ export function resolveConfig(options: BuildOptions = {}): ResolvedConfig {
     force: options.force ?? false,
     wait: options.wait ?? false,
     allowOutside: options.allowOutside ?? false,
-    concurrency: positive(options.concurrency, 'concurrency'),
+    // Pages printing at once: one per core (Chromium's renderers and the build share them), at most four.
+    concurrency: positive(options.concurrency, 'concurrency') ?? Math.max(1, Math.min(availableParallelism(), 4)),
     timeoutMs: positive(options.timeout, 'timeout') ?? seconds(project?.timeout) ?? 60_000,
     recycleAfter: positive(options.recycleAfter, 'recycleAfter') ?? 500,
     charts: Object.freeze({

@@ -238,7 +238,7 @@ export function createPagePool(options: PoolOptions): PagePool {
  * unless asked, and printing does not need them. Only the headless shell
  * offers this; other browsers get an ordinary page, which prints the same.
  */
-async function printOnlyPage(browser: Browser): Promise<Page> {
+export async function printOnlyPage(browser: Browser): Promise<Page> {
   const session = await browser.target().createCDPSession();
   let targetId: string | undefined;
   // The new target is found by its address, unique to it (Puppeteer does not show a target's id).

@@ -1,5 +1,5 @@
 /**
- * Stage 3 — context: the view model each document is rendered from. Numbers
+ * Stage 4 — context: the view model each document is rendered from. Numbers
  * are formatted here once (compact and exact), ranks and qualifiers turned
  * into words of the dataset's language, chart rows prepared, and every figure
  * tied to the source fragment it comes from. Templates only arrange.

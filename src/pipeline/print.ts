@@ -1,5 +1,5 @@
 /**
- * Stage 6 — print: HTML to PDF in Chromium. One browser for the whole build,
+ * Stage 7 — print: HTML to PDF in Chromium. One browser for the whole build,
  * a pool of reused pages, JavaScript off, and only the build's own documents
  * and font files served (from memory); every other request is refused.
  *
@@ -11,7 +11,6 @@
  * loaded across documents.
  */
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { PrintError } from '../errors.js';
 import { msg } from '../messages.js';
 import { launchBrowser } from '../browser/launch.js';
@@ -76,7 +75,7 @@ export async function openPrinter(config: ResolvedConfig): Promise<Printer> {
     return undefined;
   };
 
-  const size = config.concurrency ?? Math.max(1, Math.min(availableParallelism(), 4));
+  const size = config.concurrency;
   const pool = createPagePool({
     size,
     launch: () => launchBrowser(config),
