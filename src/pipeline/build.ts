@@ -288,7 +288,9 @@ async function buildWith(config: ResolvedConfig, started: number, printerFor: ()
         }
       }
     };
-    await Promise.all(Array.from({ length: printer.size }, worker));
+    // Twice as many documents under way as pages print: while one is printed, another is rendered or
+    // written, so no page waits for the work around printing.
+    await Promise.all(Array.from({ length: printer.size * 2 }, worker));
   } finally {
     config.signal?.removeEventListener('abort', onAbort);
     await Promise.all([printer.close(), charts?.close()]);
