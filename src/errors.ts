@@ -24,16 +24,29 @@ export interface Problem {
   readonly file: string;
   readonly line?: number;
   readonly column?: number;
+  /** In a workbook: the sheet; `line` and `column` are then the cell's row and column numbers. */
+  readonly sheet?: string;
   /** Field path inside the file, e.g. `figures[2].value`. */
   readonly field?: string;
   readonly message: string;
 }
 
 export function formatProblem(p: Problem): string {
-  const where = [p.file, p.line, p.line !== undefined ? p.column : undefined].filter((x) => x !== undefined).join(':');
+  // A workbook's cell is named by its sheet and address (book.xlsx!Figures!C12), as spreadsheets name it.
+  const where =
+    p.sheet !== undefined && p.line !== undefined && p.column !== undefined
+      ? `${p.file}!${p.sheet}!${columnLetters(p.column)}${p.line}`
+      : [p.file, p.line, p.line !== undefined ? p.column : undefined].filter((x) => x !== undefined).join(':');
   // A field is a name taken from the file (a CSV column, a key): a message quotes no more of a file than a short name.
   const field = p.field && p.field.length > FIELD_SHOWN ? `${p.field.slice(0, FIELD_SHOWN)}…` : p.field;
   return `${where}${field ? ` ${field}` : ''}: ${p.message}`;
+}
+
+/** A spreadsheet's name for a column number: 1 → A, 27 → AA. */
+function columnLetters(column: number): string {
+  let name = '';
+  for (let n = column; n > 0; n = Math.floor((n - 1) / 26)) name = String.fromCharCode(65 + ((n - 1) % 26)) + name;
+  return name;
 }
 
 /** The most characters of a field name a message shows. */

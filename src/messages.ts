@@ -70,6 +70,18 @@ export const msg = {
     'opens a quoted cell that is never closed: the file may be cut short. Close the cell with a quote (") or export the file again; a quote inside a cell is written twice ("").',
   csvClosingQuote: 'follows the closing quote of a cell. A quoted cell must end at its quote: put the whole cell in quotes and write each quote inside it twice ("").',
   csvOpeningQuote: 'is a quote inside a cell that does not start with one. Put the whole cell in quotes and write each quote inside it twice ("").',
+  workbookNotXlsx: 'is not an Excel workbook (.xlsx): save it from your spreadsheet program as "Excel Workbook (.xlsx)", or export the figures as CSV.',
+  workbookTooLarge: (bytes: number, limit: number) =>
+    `unpacks to ${(bytes / 1024 / 1024).toFixed(0)} MB, more than the ${limit / 1024 / 1024} MB a workbook may: keep only the figures sheet in it, or export the figures as CSV.`,
+  workbookUnreadable: (reason: string) => `could not be read as a workbook: ${reason.replace(/[.\s]+$/, '')}. Open it in your spreadsheet program and save it again as .xlsx.`,
+  workbookNoSheet: (sheet: string, sheets: readonly string[]) =>
+    `has no sheet named "${sheet}" (it has ${sheets.map((s) => `"${s}"`).join(', ') || 'none'}). Name the figures sheet "${sheet}", or name the sheet in dataset.yaml: figures: book.xlsx!Sheet name.`,
+  workbookDate: (date: string) =>
+    `is a date (${date}), and a figure's cells are numbers or text. For a period, write it as text (2013, 2013年, 2013-Q1): format the cell as Text first, or start it with an apostrophe.`,
+  workbookError: (error: string) => `holds the error ${error} where a formula could not compute its value: correct the formula, or write the value.`,
+  workbookFormulaNoValue: (formula: string) =>
+    `is a formula (=${formula}) saved without its value, and citybrief does not compute formulas. Open the workbook in your spreadsheet program and save it (which stores each formula's value), or write the value.`,
+  workbookCellKind: 'holds something other than a number, text or a formula: write the value as a number or text.',
   csvSyntax: (reason: string) => `is not valid CSV: ${reason}. Fix the file at this position or export it again.`,
   csvSeparator: (separator: string) =>
     `separates its columns with ${separator === '\t' ? 'tabs' : `"${separator}"`}; citybrief reads comma-separated files. Export the sheet as CSV with commas (UTF-8).`,

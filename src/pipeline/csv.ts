@@ -21,14 +21,21 @@ export const OPTIONAL_COLUMNS = ['label', 'subject', 'qualifier', 'period', 'key
 export type Column = (typeof REQUIRED_COLUMNS)[number] | (typeof OPTIONAL_COLUMNS)[number];
 export const COLUMNS: readonly Column[] = [...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS];
 
+/**
+ * Where a cell is: its line and column in a CSV file; in a workbook, its row and column
+ * number on `sheet` (printed as the cell's address, Figures!C12).
+ */
 export interface Position {
   readonly line: number;
   readonly column: number;
+  readonly sheet?: string;
 }
 
 export interface CsvRow {
   /** Cell text by column, trimmed; empty cells are left out (an empty cell is a field not given). */
   readonly cells: Readonly<Partial<Record<Column, string>>>;
+  /** Cells that hold no text a figure can take (a workbook's date, error or formula without a value), with what to do. */
+  readonly unreadable?: ReadonlyMap<Column, string>;
   /** Where the cell of a column starts; where the row starts for a column the header lacks. */
   at(column: string): Position;
 }
@@ -66,7 +73,7 @@ export function readCsv(file: string, shown: string, text: string, sha256: strin
   // Records with the offset they start at. csv-parse counts bytes; the text is
   // walked along with it, record by record, to count characters instead.
   const bytes = Buffer.from(text);
-  const records: { cells: string[]; start: number }[] = [];
+  const parsed: { cells: string[]; start: number }[] = [];
   let byteEnd = 0;
   let charEnd = 0;
   let failure: { offset: number; cell: number | undefined; message: string } | undefined;
@@ -75,7 +82,7 @@ export function readCsv(file: string, shown: string, text: string, sha256: strin
       // A row of the wrong length is reported below, with every other problem, instead of stopping here.
       relax_column_count: true,
       on_record: (cells: string[], context) => {
-        records.push({ cells, start: charEnd });
+        parsed.push({ cells, start: charEnd });
         charEnd += bytes.subarray(byteEnd, context.bytes).toString('utf8').length;
         byteEnd = context.bytes;
         return null;
@@ -96,8 +103,8 @@ export function readCsv(file: string, shown: string, text: string, sha256: strin
     failure = { offset: fault?.at ?? charEnd, cell: fault?.cell, message };
   }
 
-  const headerAt = records.findIndex((r) => !blank(r.cells));
-  const header = records[headerAt];
+  const headerAt = parsed.findIndex((r) => !blank(r.cells));
+  const header = parsed[headerAt];
   const names = header?.cells.map((c) => c.trim()) ?? [];
   if (failure) {
     complete = false;
@@ -116,31 +123,9 @@ export function readCsv(file: string, shown: string, text: string, sha256: strin
     return { path: file, shown, sha256, columns: new Set(), rows: [], complete: false };
   }
 
+  const records: TableRow[] = [];
   const headerStarts = cellStarts(text, header);
-  const index = new Map<string, number>();
-  const unnamed: number[] = [];
-  names.forEach((name, i) => {
-    if (name === '') return void unnamed.push(i);
-    if (!(COLUMNS as readonly string[]).includes(name)) {
-      complete = false;
-      const like = COLUMNS.find((c) => c === name.toLowerCase().replace(/[\s-]+/g, '_'));
-      return void report(headerStarts[i]!, name, msg.unknownColumn(like, COLUMNS));
-    }
-    if (index.has(name)) {
-      complete = false;
-      return void report(headerStarts[i]!, name, msg.duplicateColumn(name));
-    }
-    index.set(name, i);
-  });
-  for (const name of REQUIRED_COLUMNS) {
-    if (index.has(name)) continue;
-    complete = false;
-    report(header.start, name, msg.missingColumn(name));
-  }
-
-  const rows: CsvRow[] = [];
-  const usedUnnamed = new Set<number>();
-  for (const record of records.slice(headerAt + 1)) {
+  for (const record of parsed.slice(headerAt + 1)) {
     // Spreadsheets export rows they once held as empty lines or runs of commas.
     if (blank(record.cells)) continue;
     const starts = cellStarts(text, record);
@@ -149,28 +134,79 @@ export function readCsv(file: string, shown: string, text: string, sha256: strin
       report(record.cells.length > names.length ? starts[names.length]! : record.start, undefined, msg.csvCellCount(record.cells.length, names.length));
       continue;
     }
-    for (const i of unnamed) if (record.cells[i]!.trim() !== '') usedUnnamed.add(i);
+    records.push({ cells: record.cells, at: (i) => position(i === undefined ? record.start : starts[i]!) });
+  }
+  const table = figureTable({ cells: names, at: (i) => position(i === undefined ? header.start : headerStarts[i]!) }, records, (at, field, message) =>
+    problems.push({ file: shown, ...at, ...(field === undefined ? {} : { field }), message }),
+  );
+  return { path: file, shown, sha256, columns: table.columns, rows: table.rows, complete: complete && table.complete };
+}
+
+/** A row of a table of figures: its cells' text, and where a cell is (the row's start for `undefined`). */
+export interface TableRow {
+  readonly cells: readonly string[];
+  /** Cells that could not be read as text, by index, with what to do. */
+  readonly bad?: ReadonlyMap<number, string>;
+  at(cell: number | undefined): Position;
+}
+
+/**
+ * The figures of a table (a CSV file, a workbook's sheet): the header's names checked against the
+ * columns a figure has (unknown, twice, missing ones reported at the header), then each row's cells
+ * by column. `rows` have no blank row.
+ */
+export function figureTable(
+  header: TableRow,
+  rows: readonly TableRow[],
+  report: (at: Position, field: string | undefined, message: string) => void,
+): { columns: Set<string>; rows: CsvRow[]; complete: boolean } {
+  let complete = true;
+  const names = header.cells.map((c) => c.trim());
+  const index = new Map<string, number>();
+  const unnamed: number[] = [];
+  names.forEach((name, i) => {
+    if (name === '') return void unnamed.push(i);
+    if (!(COLUMNS as readonly string[]).includes(name)) {
+      complete = false;
+      const like = COLUMNS.find((c) => c === name.toLowerCase().replace(/[\s-]+/g, '_'));
+      return void report(header.at(i), name, msg.unknownColumn(like, COLUMNS));
+    }
+    if (index.has(name)) {
+      complete = false;
+      return void report(header.at(i), name, msg.duplicateColumn(name));
+    }
+    index.set(name, i);
+  });
+  for (const name of REQUIRED_COLUMNS) {
+    if (index.has(name)) continue;
+    complete = false;
+    report(header.at(undefined), name, msg.missingColumn(name));
+  }
+
+  const out: CsvRow[] = [];
+  const usedUnnamed = new Set<number>();
+  for (const record of rows) {
+    for (const i of unnamed) if ((record.cells[i] ?? '').trim() !== '') usedUnnamed.add(i);
     const cells: Partial<Record<Column, string>> = {};
     // In the order of COLUMNS, so a row's content does not depend on the order of the columns.
     for (const column of COLUMNS) {
       const i = index.get(column);
-      const value = i === undefined ? '' : record.cells[i]!.trim();
+      const value = i === undefined ? '' : (record.cells[i] ?? '').trim();
       if (value !== '') cells[column] = value;
     }
-    rows.push({
-      cells,
-      at: (column) => {
-        const i = index.get(column);
-        return position(i === undefined ? record.start : starts[i]!);
-      },
-    });
+    const unreadable = new Map<Column, string>();
+    for (const column of COLUMNS) {
+      const message = record.bad?.get(index.get(column) ?? -1);
+      if (message !== undefined) unreadable.set(column, message);
+    }
+    out.push({ cells, ...(unreadable.size > 0 ? { unreadable } : {}), at: (column) => record.at(index.get(column)) });
   }
   // A column without a name is harmless while it is empty (spreadsheets export such trailing columns).
   for (const i of usedUnnamed) {
     complete = false;
-    report(headerStarts[i]!, undefined, msg.unnamedColumn);
+    report(header.at(i), undefined, msg.unnamedColumn);
   }
-  return { path: file, shown, sha256, columns: new Set(index.keys()), rows, complete };
+  return { columns: new Set(index.keys()), rows: out, complete };
 }
 
 /** The plain object a row stands for, in the Figure shape, and what is wrong with its cells. */
@@ -178,8 +214,9 @@ export function rawFigure(row: CsvRow, columns: ReadonlySet<string>): { raw: Rec
   const cells = row.cells;
   const problems: { column: Column; message: string }[] = [];
   const bad = (column: Column, message: string) => problems.push({ column, message });
+  for (const [column, message] of row.unreadable ?? []) bad(column, message);
   // A required column the header lacks is reported once, at the header, not on every row.
-  for (const column of REQUIRED_COLUMNS) if (columns.has(column) && cells[column] === undefined) bad(column, msg.csvCellRequired(column));
+  for (const column of REQUIRED_COLUMNS) if (columns.has(column) && cells[column] === undefined && !row.unreadable?.has(column)) bad(column, msg.csvCellRequired(column));
 
   const raw: Record<string, unknown> = {};
   for (const field of ['id', 'metric', 'label', 'subject', 'unit', 'qualifier', 'period', 'source'] as const) {

@@ -19,6 +19,7 @@ import { msg } from '../messages.js';
 import type { ResolvedConfig } from '../config.js';
 import { readCsv, unreadableCsv, type CsvFile, type CsvRow } from './csv.js';
 import { numberProblems } from './numbers.js';
+import { isWorkbook, readWorkbook, workbookTarget } from './workbook.js';
 import { Id } from './schema.js';
 
 export interface YamlFile {
@@ -182,7 +183,8 @@ export function namedFiles(config: ResolvedConfig, value: unknown): { source?: s
   const figures = named?.figures;
   return {
     source: typeof source === 'string' ? path.resolve(config.dataDir, source) : undefined,
-    figures: typeof figures === 'string' && figures.trim() !== '' ? path.resolve(config.dataDir, figures) : undefined,
+    // A workbook may be named with its sheet (book.xlsx!Figures): the file is what comes before.
+    figures: typeof figures === 'string' && figures.trim() !== '' ? path.resolve(config.dataDir, workbookTarget(figures).file) : undefined,
   };
 }
 
@@ -195,6 +197,11 @@ async function readFigures(config: ResolvedConfig, dataset: YamlFile, shown: (p:
     return unreadableCsv(file, shown(file));
   }
   try {
+    if (isWorkbook(file)) {
+      const bytes = await readBytes(file);
+      const { sheet } = workbookTarget(String((dataset.value as { figures?: unknown }).figures));
+      return await readWorkbook(file, shown(file), bytes, createHash('sha256').update(bytes).digest('hex'), sheet, problems);
+    }
     const text = await readText(file);
     return readCsv(file, shown(file), text, sha256(text), problems);
   } catch (error) {
@@ -239,11 +246,7 @@ class BadText extends Error {
 }
 
 async function readText(file: string): Promise<string> {
-  // Only a regular file: a FIFO would block the build, a device (/dev/zero) never end.
-  const info = await stat(file);
-  if (!info.isFile()) throw new BadText(msg.notRegularFile);
-  if (info.size > MAX_FILE_BYTES) throw new BadText(msg.tooLarge(info.size, MAX_FILE_BYTES));
-  const bytes = await readLimited(file, MAX_FILE_BYTES, info.size);
+  const bytes = await readBytes(file);
   const bad = firstInvalidUtf8(bytes);
   if (bad !== -1) {
     const before = bytes.subarray(0, bad);
@@ -254,6 +257,15 @@ async function readText(file: string): Promise<string> {
   const text = bytes.toString('utf8');
   // A byte-order mark is harmless; strip it so positions and quotes line up.
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** A data file's bytes: a regular file, of at most MAX_FILE_BYTES. */
+async function readBytes(file: string): Promise<Buffer> {
+  // Only a regular file: a FIFO would block the build, a device (/dev/zero) never end.
+  const info = await stat(file);
+  if (!info.isFile()) throw new BadText(msg.notRegularFile);
+  if (info.size > MAX_FILE_BYTES) throw new BadText(msg.tooLarge(info.size, MAX_FILE_BYTES));
+  return readLimited(file, MAX_FILE_BYTES, info.size);
 }
 
 /**

@@ -119,6 +119,31 @@ const ADVISORIES: readonly Advisory[] = [
     fixedIn: ['2.6.0'],
     about: 'minifier changes semantics; parse() ReDoS (optional dependency of handlebars)',
   },
+  // Workbooks: exceljs unpacks them with jszip (and writes temporary files with tmp, which citybrief never asks for).
+  {
+    pkg: 'jszip',
+    ids: ['GHSA-jg8v-48h5-wgxh'],
+    severity: 'high',
+    affected: '<3.7.0',
+    fixedIn: ['3.7.0'],
+    about: 'prototype pollution through a file named __proto__ in the archive (loadAsync)',
+  },
+  {
+    pkg: 'jszip',
+    ids: ['GHSA-36fh-84j7-cv5h'],
+    severity: 'moderate',
+    affected: '<3.8.0',
+    fixedIn: ['3.8.0'],
+    about: 'path traversal (zip slip) in the names loadAsync gives',
+  },
+  {
+    pkg: 'tmp',
+    ids: ['GHSA-52f5-9888-hmc6'],
+    severity: 'low',
+    affected: '<=0.2.3',
+    fixedIn: ['0.2.4'],
+    about: 'arbitrary temporary file or folder write through a symbolic link in the dir option',
+  },
   {
     pkg: 'yaml',
     ids: ['GHSA-48c2-rrv3-qjmp'],
