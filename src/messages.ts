@@ -3,6 +3,7 @@
  * The words documents print are not here: they belong to the project
  * (labels.ts has citybrief's subject-free defaults).
  */
+import { characterName, type Departure } from './pipeline/quotes.js';
 
 export const msg = {
   unknownCity: (id: string, known: readonly string[]) =>
@@ -62,8 +63,10 @@ export const msg = {
   unknownMetric: (id: string) => `metric "${id}" is not defined. Add it under \`metrics\` in dataset.yaml.`,
   unknownFigure: (id: string) => `figure "${id}" does not exist in this city. Use the id of one of its figures.`,
   missingName: (lang: string) => `needs a name in the dataset's language (${lang}).`,
-  sourceNotFound: (file: string) =>
-    `is not found verbatim in ${file}. Quote the source exactly (same characters and punctuation).`,
+  sourceNotFound: (file: string, near?: Departure) =>
+    near
+      ? `is not found verbatim in ${file}. The nearest passage there reads "${near.passage}": the quote's character ${near.position} is ${characterName(near.quoted)}, where ${file} has ${near.found === undefined ? 'nothing more' : characterName(near.found)}. Quote the source exactly (same characters and punctuation).`
+      : `is not found verbatim in ${file}. Quote the source exactly (same characters and punctuation).`,
   figuresFileMissing: (path: string) =>
     `names ${path}, which does not exist. Check the path (it is relative to dataset.yaml) or remove \`figures\`.`,
   csvQuoteNotClosed:

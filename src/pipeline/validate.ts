@@ -14,6 +14,7 @@ import { msg } from '../messages.js';
 import { columnOf, rawFigure, type CsvFile, type CsvRow } from './csv.js';
 import path from 'node:path';
 import { nearest } from '../nearest.js';
+import { departure } from './quotes.js';
 import { fieldName, locate, sha256, type Loaded, type YamlFile } from './load.js';
 import { cityShape, Dataset, FIELD_NAMES, Fields, Figure, LangTag, RESERVED_FIELDS, type CityData, type DatasetData, type FieldsData, type FigureData } from './schema.js';
 
@@ -276,7 +277,7 @@ function rowChecker(csv: CsvFile, sourceText: string | undefined, sourceName: st
     }
     for (const p of cells) report(p.column, p.message);
     const quote = row.cells.source;
-    if (quote !== undefined && sourceText !== undefined && !sourceText.includes(quote)) report('source', msg.sourceNotFound(sourceName));
+    if (quote !== undefined && sourceText !== undefined && !sourceText.includes(quote)) report('source', msg.sourceNotFound(sourceName, departure(quote, sourceText)));
     const result = Figure.safeParse(raw);
     if (!result.success) {
       // A column already reported (an empty or unreadable cell), or one the header lacks (reported there), is not reported again.
@@ -333,7 +334,7 @@ function checkDirection(file: YamlFile, at: (file: YamlFile, fieldPath: readonly
 function checkQuotes(file: YamlFile, text: string, sourceName: string, at: (file: YamlFile, fieldPath: readonly PropertyKey[], message: string) => void): void {
   const raw = (file.value ?? {}) as { rank?: { source?: unknown }; figures?: unknown; programmes?: unknown };
   const quoted = (fieldPath: PropertyKey[], quote: unknown) => {
-    if (typeof quote === 'string' && quote.trim() && !text.includes(quote)) at(file, fieldPath, msg.sourceNotFound(sourceName));
+    if (typeof quote === 'string' && quote.trim() && !text.includes(quote)) at(file, fieldPath, msg.sourceNotFound(sourceName, departure(quote, text)));
   };
   quoted(['rank', 'source'], raw.rank?.source);
   for (const list of ['figures', 'programmes'] as const) {

@@ -16,6 +16,7 @@ import { resolveConfig } from '../../src/config.js';
 import { DataError } from '../../src/errors.js';
 import { fixtureFiles, problemsOf, runCli } from '../helpers/fixtures.js';
 import { msg } from '../../src/messages.js';
+import { departure } from '../../src/pipeline/quotes.js';
 import { validateDataset } from '../../src/pipeline/build.js';
 import { listChartSpecs } from '../../src/pipeline/charts.js';
 import { COLUMNS, suggestNumber } from '../../src/pipeline/csv.js';
@@ -162,7 +163,12 @@ describe('broken CSV files: one located problem each, saying what to do', () => 
   it('quote-not-found: a source cell not in the article is reported at that cell', async () => {
     const problems = await problemsOf(`${FIXTURES}/quote-not-found`);
     expect(problems).toEqual([
-      { file: shown('quote-not-found', 'figures.csv'), ...at('quote-not-found', 'figures.csv', '"甲市提交專利申請一萬件'), field: 'source', message: msg.sourceNotFound('article.txt') },
+      {
+        file: shown('quote-not-found', 'figures.csv'),
+        ...at('quote-not-found', 'figures.csv', '"甲市提交專利申請一萬件'),
+        field: 'source',
+        message: msg.sourceNotFound('article.txt', departure('甲市提交專利申請一萬件,同比增長12.5%', await readFile(path.join(root, FIXTURES, 'quote-not-found/source/article.txt'), 'utf8'))),
+      },
     ]);
     expect(problems[0]!.message).toMatch(/Quote the source exactly/);
   });
