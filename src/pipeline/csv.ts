@@ -266,15 +266,15 @@ export function columnOf(fieldPath: readonly PropertyKey[]): Column {
 const BOOLEANS: Readonly<Record<string, boolean>> = { true: true, yes: true, '1': true, false: false, no: false, '0': false };
 
 /** Number words as powers of ten. */
-const MULTIPLIERS: Readonly<Record<string, number>> = { 萬: 4, 万: 4, 億: 8, 亿: 8 };
+const MULTIPLIERS: Readonly<Record<string, number>> = { 千: 3, 萬: 4, 万: 4, 億: 8, 亿: 8, 萬億: 12, 万亿: 12, 兆: 12 };
 
 /**
- * The plain number a spreadsheet's text most likely means, to put in the
- * message: 1,234 → 1234, 1.2萬 → 12000, 12.5% → 12.5, +1,234 → 1234. Undefined when it is not that simple.
+ * The plain number a text most likely means, to put in the message: 1,234 → 1234, 1.2萬 → 12000,
+ * 1.92万亿 → 1920000000000, 12.5% → 12.5, +1,234 → 1234. Undefined when it is not that simple.
  * Digits are shifted as text, so 1.1億 does not come out as 110000000.00000001.
  */
 export function suggestNumber(text: string): string | undefined {
-  const match = /^([+-]?)(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?\s*([萬万億亿%％])?$/.exec(text);
+  const match = /^([+-]?)(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?\s*(萬億|万亿|[千萬万億亿兆%％])?$/.exec(text);
   if (!match) return undefined;
   const [, sign = '', whole = '', fraction = '', word = ''] = match;
   // A percent sign belongs in the unit column (or is implied, for `change`): the number stays as it is.

@@ -11,7 +11,7 @@ import type { z } from 'zod';
 import { DataError, type Problem } from '../errors.js';
 import { builtInLabels, LABELS, LabelsFile, makeLabels, type LabelValues, type Labels } from '../labels.js';
 import { msg } from '../messages.js';
-import { columnOf, rawFigure, type CsvFile, type CsvRow } from './csv.js';
+import { columnOf, rawFigure, suggestNumber, type CsvFile, type CsvRow } from './csv.js';
 import path from 'node:path';
 import { nearest } from '../nearest.js';
 import { departure } from './quotes.js';
@@ -388,6 +388,11 @@ function describe(issue: z.core.$ZodIssue, value: unknown): string {
     if (value === undefined) return msg.required(issue.expected);
     // Zod reports a fraction where a whole number belongs as the type "int".
     if (issue.expected === 'int' && typeof value === 'number') return msg.notWhole(value);
+    // A number written as text (43214.85亿, "1,234") gets the plain number to write, as in a CSV cell.
+    if (issue.expected === 'number' && typeof value === 'string') {
+      const plain = suggestNumber(value.trim());
+      if (plain !== undefined) return msg.notPlainNumber(value, plain);
+    }
     return msg.wrongType(issue.expected, value);
   }
   return issue.message;

@@ -9,7 +9,7 @@
  * points at rather than hard-coding numbers.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +24,7 @@ const root = path.resolve(fileURLToPath(new URL('../../', import.meta.url)));
 /** Fixtures as shown in problems when `cwd` is the repository root. */
 const FIXTURES = 'tests/fixtures/invalid';
 /** The source text of an invalid fixture. */
-const article = (fixture: string) => readFile(path.join(root, FIXTURES, fixture, 'source/article.txt'), 'utf8');
+const articleOf = (fixture: string) => readFileSync(path.join(root, FIXTURES, fixture, 'source/article.txt'), 'utf8');
 const fixtureCases = readdirSync(path.join(root, FIXTURES)).sort();
 /** The charts folder as problems show it: relative to the cwd, like every path in a message. */
 const chartsDir = path.join('templates', 'charts');
@@ -132,6 +132,17 @@ describe('validateDataset rejects invalid data with located problems', () => {
     expect(problems[0]!.message).toContain('the quote\'s character 11 is "1" (DIGIT 1), where article.txt has "0" (DIGIT 0)');
   });
 
+  it('a value written with a number word in YAML gets the plain number to write, as a CSV cell does', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'citybrief-words-'));
+    temps.push(dir);
+    await cp(path.join(root, FIXTURES, 'source-not-found'), dir, { recursive: true });
+    const city = path.join(dir, 'cities/alpha.yaml');
+    const text = readFileSync(city, 'utf8');
+    await writeFile(city, text.replace('甲市獲得發明專利121件', '甲市獲得發明專利120件').replace(/value: 120\b/, 'value: 43214.85亿'));
+    const problems = await rejectedWith(dir);
+    expect(problems.map((p) => [p.field, p.message])).toEqual([['figures[0].value', msg.notPlainNumber('43214.85亿', '4321485000000')]]);
+  });
+
   it('an unknown metric: msg.unknownMetric on the metric', async () => {
     const problems = await problemsOf('unknown-metric');
     expect(problems).toEqual([
@@ -226,13 +237,13 @@ describe('validateDataset rejects invalid data with located problems', () => {
       file: shown('many-problems', 'cities/alpha.yaml'),
       ...at('many-problems', 'cities/alpha.yaml', '甲市獲得發明專利一百二十件'),
       field: 'figures[0].source',
-      message: msg.sourceNotFound('article.txt', departure('甲市獲得發明專利一百二十件', await article('many-problems'))),
+      message: msg.sourceNotFound('article.txt', departure('甲市獲得發明專利一百二十件', articleOf('many-problems'))),
     },
     {
       file: shown('many-problems', 'cities/beta.yaml'),
       ...at('many-problems', 'cities/beta.yaml', '乙市獲得發明專利八十件'),
       field: 'figures[0].source',
-      message: msg.sourceNotFound('article.txt', departure('乙市獲得發明專利八十件', await article('many-problems'))),
+      message: msg.sourceNotFound('article.txt', departure('乙市獲得發明專利八十件', articleOf('many-problems'))),
     },
     {
       file: shown('many-problems', 'cities/beta.yaml'),
@@ -286,7 +297,7 @@ describe('CLI validate', () => {
 
   it('prints msg texts by reference (source-not-found, duplicate-city)', async () => {
     const a = await run(['validate', '--data', path.join(root, FIXTURES, 'source-not-found')]);
-    expect(a.err).toContain(` figures[0].source: ${msg.sourceNotFound('article.txt', departure('甲市獲得發明專利121件', await article('source-not-found')))}`);
+    expect(a.err).toContain(` figures[0].source: ${msg.sourceNotFound('article.txt', departure('甲市獲得發明專利121件', articleOf('source-not-found')))}`);
     const b = await run(['validate', '--data', path.join(root, FIXTURES, 'duplicate-city')]);
     expect(b.err).toContain(` cities[1]: ${msg.duplicateCity('alpha')}`);
   });
@@ -336,7 +347,7 @@ describe('CLI build stops on invalid input before writing anything', () => {
     const data = path.join(root, FIXTURES, 'many-problems');
     const { code, err } = await run(['build', '--data', data, '--out', outDir]);
     expect(code).toBe(2);
-    expect(err).toContain(`figures[0].source: ${msg.sourceNotFound('article.txt', departure('甲市獲得發明專利一百二十件', await article('many-problems')))}`);
+    expect(err).toContain(`figures[0].source: ${msg.sourceNotFound('article.txt', departure('甲市獲得發明專利一百二十件', articleOf('many-problems')))}`);
     expect(err).toContain(`ranking.metric: ${msg.unknownMetric('invention_patent_grantz')}`);
     expect(existsSync(outDir)).toBe(false);
     expect(await readdir(tmp)).toEqual([]);
