@@ -63,6 +63,8 @@ export const msg = {
   unknownMetric: (id: string) => `metric "${id}" is not defined. Add it under \`metrics\` in dataset.yaml.`,
   unknownFigure: (id: string) => `figure "${id}" does not exist in this city. Use the id of one of its figures.`,
   missingName: (lang: string) => `needs a name in the dataset's language (${lang}).`,
+  rankShapes:
+    'must be one of: `position: N` (the city\'s place, a whole number), `within: N` (among the first N) or `listed: true` (on a list, without a place), each with its `source`; not two of them.',
   sourceNotFound: (file: string, near?: Departure) =>
     near
       ? `is not found verbatim in ${file}. The nearest passage there reads "${near.passage}": the quote's character ${near.position} is ${characterName(near.quoted)}, where ${file} has ${near.found === undefined ? 'nothing more' : characterName(near.found)}. Quote the source exactly (same characters and punctuation).`

@@ -9,6 +9,7 @@
  * Objects are strict so a misspelt field is reported instead of ignored.
  */
 import { z } from 'zod';
+import { msg } from '../messages.js';
 
 /** Names Windows reserves for devices: a folder called `con` cannot be created there. */
 const RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/;
@@ -80,11 +81,14 @@ function statedOrDerived(figure: { source?: string; derived?: unknown }, ctx: z.
 
 export const Figure = FigureFields.superRefine(statedOrDerived);
 
-export const Rank = z.union([
-  z.strictObject({ position: z.number().int().min(1), source: Source }),
-  z.strictObject({ within: z.number().int().min(1), source: Source }),
-  z.strictObject({ listed: z.literal(true), source: Source }),
-]);
+export const Rank = z.union(
+  [
+    z.strictObject({ position: z.number().int().min(1), source: Source }),
+    z.strictObject({ within: z.number().int().min(1), source: Source }),
+    z.strictObject({ listed: z.literal(true), source: Source }),
+  ],
+  { message: msg.rankShapes },
+);
 
 export const Programme = z.strictObject({
   name: Text,

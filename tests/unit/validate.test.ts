@@ -143,6 +143,11 @@ describe('validateDataset rejects invalid data with located problems', () => {
     expect(problems.map((p) => [p.field, p.message])).toEqual([['figures[0].value', msg.notPlainNumber('43214.85亿', '4321485000000')]]);
   });
 
+  it('a rank in two shapes at once: which shapes a rank may take, at the rank', async () => {
+    const problems = await problemsOf('rank-two-shapes');
+    expect(problems).toEqual([{ file: shown('rank-two-shapes', 'cities/alpha.yaml'), ...at('rank-two-shapes', 'cities/alpha.yaml', 'position: 1'), field: 'rank', message: msg.rankShapes }]);
+  });
+
   it('an unknown metric: msg.unknownMetric on the metric', async () => {
     const problems = await problemsOf('unknown-metric');
     expect(problems).toEqual([
