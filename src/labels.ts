@@ -32,6 +32,7 @@ export const LABELS = {
   derivedNote: text,
   over: text,
   nearly: text,
+  about: text,
   yoy: text,
   exact: text,
   rankPosition: count,
@@ -79,6 +80,7 @@ const zhHant: LabelValues = {
   derivedNote: '標「推算」者並非原文所載,而是由原文數字計算得出。',
   over: '逾',
   nearly: '近',
+  about: '約',
   yoy: '同比',
   exact: '精確值',
   rankPosition: '第{n}位',
@@ -108,6 +110,7 @@ const zhHant: LabelValues = {
 
 const zhHans: LabelValues = {
   ...zhHant,
+  about: '约',
   keyFigures: '重点数据',
   charts: '数据图表',
   programmes: '重点项目与举措',
@@ -150,6 +153,7 @@ const en: LabelValues = {
   derivedNote: 'Values marked "derived" are not stated in the source; they are computed from figures that are.',
   over: 'over ',
   nearly: 'nearly ',
+  about: 'about ',
   yoy: 'YoY',
   exact: 'exact',
   rankPosition: 'No. {n}',

@@ -284,9 +284,13 @@ export function rankText(rank: RankData, labels: Labels): string {
   return labels.words.rankListed;
 }
 
+/** A figure's value as every document shows it: compact, with its unit, and its qualifier (逾, 近, 約) wherever it goes. */
+function displayOf(f: FigureData, valid: Valid): string {
+  return `${f.qualifier ? valid.labels.words[f.qualifier] : ''}${withUnit(f.value, f.unit, valid.dataset.lang)}`;
+}
+
 function figureView(f: FigureData, city: CityData, valid: Valid, note: number | undefined): FigureView {
   const lang = valid.dataset.lang;
-  const qualifier = f.qualifier ? valid.labels.words[f.qualifier] : '';
   return {
     ...ownFields(f, valid.fields.figure),
     id: f.id,
@@ -295,8 +299,9 @@ function figureView(f: FigureData, city: CityData, valid: Valid, note: number | 
     subject: f.subject,
     value: f.value,
     unit: f.unit,
-    display: `${qualifier}${withUnit(f.value, f.unit, lang)}`,
-    exact: f.unit !== '%' && compactDiffers(f.value, lang) ? `${qualifier}${withUnit(f.value, f.unit, lang, false)}` : undefined,
+    display: displayOf(f, valid),
+    // A qualified value is itself rounded (逾3萬億元): it has no exact form to show.
+    exact: !f.qualifier && f.unit !== '%' && compactDiffers(f.value, lang) ? withUnit(f.value, f.unit, lang, false) : undefined,
     change: f.change ? percent(f.change.value, lang, true) : undefined,
     period: f.period ?? valid.dataset.period,
     derived: f.derived !== undefined,
@@ -355,7 +360,7 @@ export function rankingRows(valid: Valid, labels: Labels, metric: string): Ranki
         series: name,
         group: rank,
         value: figure ? figure.value : null,
-        valueText: figure ? withUnit(figure.value, figure.unit, lang) : labels.words.unknown,
+        valueText: figure ? displayOf(figure, valid) : labels.words.unknown,
       };
     });
 }

@@ -29,6 +29,15 @@ export const LangTag = z.string().regex(/^[a-zA-Z]{2,3}(?:-[a-zA-Z0-9]{2,8})*$/,
 
 const Text = z.string().trim().min(1, { message: 'must not be empty' });
 
+/** The words a source uses for a value that is not exact, each taken as the qualifier it means. */
+export const QUALIFIER_WORDS: Readonly<Record<string, 'over' | 'nearly' | 'about'>> = {
+  逾: 'over', 超過: 'over', 超过: 'over', 突破: 'over', 多: 'over',
+  近: 'nearly', 將近: 'nearly', 将近: 'nearly', 接近: 'nearly',
+  約: 'about', 约: 'about', 大約: 'about', 大约: 'about', 左右: 'about',
+};
+/** A qualifier, written as its name or as one of the words a source uses for it. */
+export const Qualifier = z.preprocess((v) => (typeof v === 'string' && Object.hasOwn(QUALIFIER_WORDS, v.trim()) ? QUALIFIER_WORDS[v.trim()] : v), z.enum(['over', 'nearly', 'about']));
+
 /** A fragment of the source text, quoted exactly. */
 const Source = Text;
 
@@ -45,8 +54,8 @@ const FigureFields = z
     value: z.number().finite(),
     /** As the source writes it: 件, 家, 元, %. Money is stored in whole units (元). */
     unit: Text,
-    /** "over" for 逾/突破/多/over, "nearly" for 近/nearly. */
-    qualifier: z.enum(['over', 'nearly']).optional(),
+    /** "over" for 逾/突破/多/over, "nearly" for 近/nearly, "about" for 约/左右/大约/about: the value is not exact. */
+    qualifier: Qualifier.optional(),
     /** Defaults to the dataset's period. */
     period: Text.optional(),
     change: z
