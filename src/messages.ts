@@ -122,6 +122,8 @@ export const msg = {
   csvStatedAndDerived: 'a figure is either stated (source) or derived (derived_from, derived_method), not both: empty one of them.',
   csvUnknownCity: (id: string, known: readonly string[]) =>
     `"${id}" is not a city of this dataset. Use one of the ids in dataset.yaml's \`cities\` (${known.slice(0, 10).join(', ')}${known.length > 10 ? ', …' : ''}) or add the city there.`,
+  chartFiguresAlike: (id: string, other: string) =>
+    `figure "${id}" would be drawn as the same bar as "${other}": they have the same label, subject and period. Give one of them a \`label\`, \`subject\` or \`period\` that tells them apart, or chart only one.`,
   mixedUnits: (units: readonly string[]) => `mixes units (${units.join(', ')}). A chart compares figures of one unit.`,
   unknownChartSpec: (spec: string, dir: string) =>
     `chart spec "${spec}" does not exist: add ${dir}/${spec}.vl.json or use one of the specs there.`,

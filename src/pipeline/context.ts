@@ -207,7 +207,7 @@ export function contextBuilder(valid: Valid, options: ContextOptions, specs: Rea
         spec: chart.spec,
         title: chart.title,
         note: chart.note,
-        rows: chart.figures.map((id, order) => figureRow(figureById.get(id)!, order, labels)),
+        rows: apart(chart.figures.map((id, order) => figureRow(figureById.get(id)!, order, labels)), chart.figures.map((id) => figureById.get(id)!)),
       }));
       if (ranking && rows) charts.push(rankingChart(rows, city.id, labels, ranking.title));
 
@@ -330,6 +330,25 @@ function figureRow(f: FigureView, order: number, labels: Labels): ChartRow {
     current: false,
     order,
   };
+}
+
+/**
+ * Rows of one chart told apart: figures with the same label (one metric in two periods, say) would
+ * be drawn on one row, one bar over the other. Each such row's label names what differs: its
+ * subject, its period. (Validation refuses figures alike in all three.)
+ */
+function apart(rows: ChartRow[], figures: readonly FigureView[]): ChartRow[] {
+  const count = new Map<string, number>();
+  for (const row of rows) count.set(row.label, (count.get(row.label) ?? 0) + 1);
+  return rows.map((row, i) => {
+    if (count.get(row.label)! < 2) return row;
+    const twins = figures.filter((f, j) => rows[j]!.label === row.label);
+    const f = figures[i]!;
+    const subject = new Set(twins.map((t) => t.subject ?? '')).size > 1 && f.subject ? ` · ${f.subject}` : '';
+    const period = new Set(twins.map((t) => t.period)).size > 1 ? `(${f.period})` : '';
+    const label = `${row.label}${subject}${period}`;
+    return { ...row, label, series: label };
+  });
 }
 
 /** Cross-city rows shown in full up to this many cities; larger datasets show the top and the city itself. */

@@ -178,10 +178,17 @@ export async function validate(loaded: Loaded, options: ValidateOptions): Promis
       if (!options.chartSpecs.has(chart.spec)) at(file, ['charts', i, 'spec'], msg.unknownChartSpec(chart.spec, options.chartsDir));
       if (!complete) return;
       const units = new Set<string>();
+      // Two figures a chart would draw as one bar, with one label: the same label, subject and period.
+      const drawnAs = new Map<string, string>();
       chart.figures.forEach((id, j) => {
         const figure = figureById.get(id);
-        if (!figure) at(file, ['charts', i, 'figures', j], msg.unknownFigure(id));
-        else units.add(figure.unit);
+        if (!figure) return void at(file, ['charts', i, 'figures', j], msg.unknownFigure(id));
+        units.add(figure.unit);
+        const label = figure.label ?? (dataset && Object.hasOwn(dataset.metrics, figure.metric) ? dataset.metrics[figure.metric]!.label : figure.metric);
+        const as = JSON.stringify([label, figure.subject ?? '', figure.period ?? dataset?.period ?? '']);
+        const twin = drawnAs.get(as);
+        if (twin !== undefined) at(file, ['charts', i, 'figures', j], msg.chartFiguresAlike(id, twin));
+        else drawnAs.set(as, id);
       });
       if (units.size > 1) at(file, ['charts', i, 'figures'], msg.mixedUnits([...units]));
     });
