@@ -1,3 +1,5 @@
+import { msg } from './messages.js';
+
 /**
  * One base class for every error citybrief reports to a user. Each subclass is
  * one line; the message says what went wrong and what to do. Only the CLI
@@ -56,16 +58,29 @@ const FIELD_SHOWN = 80;
 export class DataError extends CitybriefError {
   override readonly exitCode = 2;
   constructor(readonly problems: readonly Problem[], heading?: string) {
-    super([heading ?? `${problems.length} problem${problems.length === 1 ? '' : 's'} in the dataset:`, ...problems.map((p) => `  ${formatProblem(p)}`)].join('\n'));
+    super([heading ?? msg.problemsHeading(problems.length, false), ...problems.map((p) => `  ${formatProblem(p)}`)].join('\n'));
   }
 }
 
 /** The command line or options ask for something that cannot be done. */
 export class UsageError extends CitybriefError { override readonly exitCode = 2; }
+/**
+ * Broken input that is not the dataset's (a template's front matter, a chart spec): exit code 2.
+ * `problems` are the located problems the message lists, when it is a list of them, so a
+ * validation can report them with the dataset's in one pass.
+ */
+export class InputError extends CitybriefError {
+  override readonly exitCode = 2;
+  readonly problems: readonly Problem[];
+  constructor(message: string, options?: { cause?: unknown; problems?: readonly Problem[] }) {
+    super(message, options);
+    this.problems = options?.problems ?? [];
+  }
+}
 /** A template, partial or helper is broken. */
-export class TemplateError extends CitybriefError { override readonly exitCode = 2; }
+export class TemplateError extends InputError {}
 /** A chart spec is refused or does not compile. */
-export class ChartError extends CitybriefError { override readonly exitCode = 2; }
+export class ChartError extends InputError {}
 /** No browser could be found or launched. */
 export class BrowserError extends CitybriefError {}
 /** A document could not be printed. */

@@ -54,6 +54,7 @@ export const msg = {
   cityIdMismatch: (id: string, file: string) =>
     `is "${id}" but the file is named ${file}. The id must match the file name.`,
   required: (expected: string) => `is required: add it (${article(expected)}).`,
+  notOneOf: (value: unknown, allowed: readonly string[]) => `is ${JSON.stringify(value)}, which is not one of ${allowed.join(', ')}: use one of them.`,
   notWhole: (value: number) => `must be a whole number, not ${value}.`,
   wrongType: (expected: string, value: unknown) =>
     `must be ${article(expected)}, not ${value === null ? 'empty' : typeof value === 'string' ? `the text ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}` : Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'a mapping' : `${typeof value} ${String(value)}`}.`,
@@ -63,6 +64,7 @@ export const msg = {
   unknownMetric: (id: string) => `metric "${id}" is not defined. Add it under \`metrics\` in dataset.yaml.`,
   unknownFigure: (id: string) => `figure "${id}" does not exist in this city. Use the id of one of its figures.`,
   missingName: (lang: string) => `needs a name in the dataset's language (${lang}).`,
+  problemsHeading: (n: number, templates: boolean) => `${n} problem${n === 1 ? '' : 's'} in the dataset${templates ? ' and its templates' : ''}:`,
   rankShapes:
     'must be one of: `position: N` (the city\'s place, a whole number), `within: N` (among the first N) or `listed: true` (on a list, without a place), each with its `source`; not two of them.',
   sourceNotFound: (file: string, near?: Departure) =>
@@ -129,8 +131,9 @@ export const msg = {
     `chart spec "${spec}" does not exist: add ${dir}/${spec}.vl.json or use one of the specs there.`,
   chartUrl: (file: string, at: string) =>
     `${file}: ${at} loads data from a URL or file. Chart data must be inline: remove "url" and let citybrief supply the values.`,
-  chartInvalid: (file: string, reason: string) =>
-    `${file}: the Vega-Lite spec does not compile: ${reason.replace(/[.\s]+$/, '')}. Correct the spec: https://vega.github.io/vega-lite/docs/ says what each property accepts.`,
+  chartInvalid: (file: string, reason: string) => `${file}: ${msg.chartNotCompiling(reason)}`,
+  chartNotCompiling: (reason: string) =>
+    `the Vega-Lite spec does not compile: ${reason.replace(/[.\s]+$/, '')}. Correct the spec: https://vega.github.io/vega-lite/docs/ says what each property accepts.`,
   chartNotObject: 'must hold one JSON object, the Vega-Lite spec ({ "mark": …, "encoding": … }). Write the spec as an object.',
   chartEnum: (what: string, value: unknown, allowed: readonly string[]) =>
     `is ${JSON.stringify(value)}, which is not a Vega-Lite ${what}: use one of ${allowed.join(', ')}.`,

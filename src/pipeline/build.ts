@@ -30,7 +30,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { assetProblem, assetStore } from '../assets.js';
 import { resolveConfig, type BuildOptions, type ResolvedConfig } from '../config.js';
-import { CitybriefError, UsageError } from '../errors.js';
+import { CitybriefError, DataError, InputError, UsageError, type Problem } from '../errors.js';
 import { bundledFonts } from '../fonts.js';
 import { lockOutFolder } from '../lock.js';
 import { msg } from '../messages.js';
@@ -87,17 +87,39 @@ export class BuildAbortedError extends CitybriefError {
   }
 }
 
-/** Load and check a dataset without building anything. */
+/** Load and check a dataset, its templates' kinds and its chart specs, without building anything. */
 export async function validateDataset(options: BuildOptions = {}): Promise<Valid> {
   const config = resolveConfig(options);
   const loaded = await load(config);
   const valid = await checkedData(config, loaded, new Map());
   // The kinds' front matter and the chart specs too, so a broken template or spec is found by validate as well.
-  kindsToBuild(config, await readKinds(config.templatesDir, config.cwd));
-  const { loadChartSpecs } = await import('./charts.js');
-  await using charts = await loadChartSpecs(path.join(config.templatesDir, 'charts'), bundledFonts(valid.dataset.lang), { ...config.charts, signal: config.signal });
-  for (const message of charts.warnings) config.onProgress({ type: 'warning', message });
+  const problems = await templateProblems(config, valid.dataset.lang, (message) => config.onProgress({ type: 'warning', message }));
+  if (problems.length > 0) throw new DataError(problems, msg.problemsHeading(problems.length, true));
   return valid;
+}
+
+/**
+ * Every located problem of the templates' kinds (their front matter) and of the chart specs, so a
+ * check reports them with the dataset's, in one pass. A problem without a place is thrown.
+ */
+async function templateProblems(config: ResolvedConfig, lang: string | undefined, warn: (message: string) => void = () => {}): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  const gather = async (check: () => Promise<unknown>) => {
+    try {
+      await check();
+    } catch (error) {
+      if (!(error instanceof InputError) || error.problems.length === 0) throw error;
+      // Shown as the data's files are: from where the user stands.
+      problems.push(...error.problems.map((p) => (path.isAbsolute(p.file) ? { ...p, file: shownBy(config)(p.file) } : p)));
+    }
+  };
+  await gather(async () => kindsToBuild(config, await readKinds(config.templatesDir, config.cwd)));
+  await gather(async () => {
+    const { loadChartSpecs } = await import('./charts.js');
+    await using charts = await loadChartSpecs(path.join(config.templatesDir, 'charts'), bundledFonts(lang), { ...config.charts, signal: config.signal });
+    for (const message of charts.warnings) warn(message);
+  });
+  return problems;
 }
 
 /** A path as the user is shown it: relative to where they stand. */
@@ -116,9 +138,22 @@ function imageChecker(config: ResolvedConfig): (name: string) => string | undefi
   };
 }
 
+/**
+ * The dataset validated. Invalid data is one DataError with every problem: the dataset's, then
+ * the templates' and chart specs' (which would otherwise show only once the data is fixed).
+ */
 async function checkedData(config: ResolvedConfig, loaded: Loaded, known: ReadonlyMap<string, Valid['cities'][number]>, checkImage = imageChecker(config)): Promise<Valid> {
   const chartsDir = path.join(config.templatesDir, 'charts');
-  return validate(loaded, { chartSpecs: await listChartSpecs(chartsDir), chartsDir: shownBy(config)(chartsDir), known, asset: checkImage, logo: config.logo, signal: config.signal });
+  try {
+    return await validate(loaded, { chartSpecs: await listChartSpecs(chartsDir), chartsDir: shownBy(config)(chartsDir), known, asset: checkImage, logo: config.logo, signal: config.signal });
+  } catch (error) {
+    if (!(error instanceof DataError) || config.signal?.aborted) throw error;
+    const lang = (loaded.dataset.value as { lang?: unknown } | undefined)?.lang;
+    const more = await templateProblems(config, typeof lang === 'string' ? lang : undefined).catch(() => [] as Problem[]);
+    if (more.length === 0) throw error;
+    const problems = [...error.problems, ...more];
+    throw new DataError(problems, msg.problemsHeading(problems.length, true));
+  }
 }
 
 /** The kinds this build makes, from those the templates declare. */

@@ -90,28 +90,33 @@ export async function loadChartSpecs(dir: string, fonts: FontSet, options: Chart
   const timeoutMs = limit(options.timeoutMs, 'timeoutMs') ?? CHART_TIMEOUT_MS;
   const maxRows = limit(options.maxRows, 'maxRows') ?? MAX_CHART_ROWS;
   const files = [...(await listChartSpecs(dir))].sort().map((name) => `${name}${SPEC_SUFFIX}`);
+  // Every file is read and checked before any spec is compiled, and every problem of every file is
+  // reported at once, each at its place.
+  const problems: Problem[] = [];
   const themePath = path.join(dir, THEME_FILE);
-  const theme = await readJsonFile(themePath).then(
-    ({ value, parsed }) => {
-      refuseUrls(value, THEME_FILE);
-      refuseLinks(value, failAt(parsed, themePath));
-      return value;
+  const theme = await readJsonFile(themePath, problems).then(
+    (read) => {
+      if (!read) return {};
+      refuseUrls(read.value, THEME_FILE);
+      refuseLinks(read.value, failAt(read.parsed, themePath, problems));
+      return read.value;
     },
     (e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT') return {};
       throw e;
     },
   );
-
-  // Every spec is read and checked before any is compiled: a broken file is reported with its place.
   const specs: ThreadSetup['specs'][number][] = [];
   for (const file of files) {
     const full = path.join(dir, file);
-    const { value, parsed } = await readJsonFile(full);
-    refuseUrls(value, file);
-    checkSpec(value, failAt(parsed, full));
-    specs.push({ file, name: file.slice(0, -SPEC_SUFFIX.length), spec: value });
+    const read = await readJsonFile(full, problems);
+    if (!read) continue;
+    refuseUrls(read.value, file);
+    const before = problems.length;
+    checkSpec(read.value, failAt(read.parsed, full, problems));
+    if (problems.length === before) specs.push({ file, name: file.slice(0, -SPEC_SUFFIX.length), spec: read.value });
   }
+  if (problems.length > 0) throw new ChartError(problems.map(formatProblem).join('\n'), { problems });
 
   const setup: ThreadSetup = { families: fonts.families, theme, specs, dataName: CHART_DATA };
   const { signal } = options;
@@ -253,7 +258,10 @@ class ChartThread {
     const reply = await this.#ask({ type: 'setup', setup }).catch((error: unknown) => {
       throw new ChartError(msg.chartInvalid(dir, (error as ThreadFailure).reason ?? errorWords(error)), { cause: error });
     });
-    if (reply.type === 'invalid') throw new ChartError(msg.chartInvalid(path.join(dir, reply.file), reply.reason), { cause: reply.error });
+    if (reply.type === 'invalid') {
+      const problem = { file: path.join(dir, reply.file), message: msg.chartNotCompiling(reply.reason) };
+      throw new ChartError(formatProblem(problem), { cause: reply.error, problems: [problem] });
+    }
     if (reply.type !== 'ready') throw new Error(`the chart thread answered "${reply.type}" to its specs`);
     return reply.warnings;
   }
@@ -315,10 +323,10 @@ function threadFile(): URL {
   return here.endsWith('.ts') ? new URL('../../dist/pipeline/charts-thread.js', here) : new URL('./charts-thread.js', here);
 }
 
-/** The `fail` callback of checkSpec for a file: throws a ChartError at the place of the field path. */
-function failAt(parsed: Parsed, shown: string) {
-  return (fieldPath: PropertyKey[], message: string, atKey?: boolean): never => {
-    throw new ChartError(formatProblem({ ...locate({ ...parsed, shown }, fieldPath, atKey), field: fieldName(fieldPath), message }));
+/** The `fail` callback of checkSpec for a file: a problem at the place of the field path. */
+function failAt(parsed: Parsed, shown: string, problems: Problem[]) {
+  return (fieldPath: PropertyKey[], message: string, atKey?: boolean): void => {
+    problems.push({ ...locate({ ...parsed, shown }, fieldPath, atKey), field: fieldName(fieldPath), message });
   };
 }
 
@@ -333,14 +341,14 @@ function limit(value: number | undefined, name: string): number | undefined {
  * error or a key given twice (which JSON.parse would pass over, keeping the
  * last) is reported with its line and column. The file must hold an object.
  */
-async function readJsonFile(file: string): Promise<{ value: Record<string, unknown>; parsed: Parsed }> {
-  const problems: Problem[] = [];
-  const parsed = parseYaml(file, await readFile(file, 'utf8'), problems, 'JSON');
-  // One message: the first problem of a broken file is where to start.
-  if (problems[0]) throw new ChartError(formatProblem(problems[0]));
+async function readJsonFile(file: string, problems: Problem[]): Promise<{ value: Record<string, unknown>; parsed: Parsed } | undefined> {
+  const syntax: Problem[] = [];
+  const parsed = parseYaml(file, await readFile(file, 'utf8'), syntax, 'JSON');
+  // The first problem of a broken file is where to start: what follows it is often its echo.
+  if (syntax[0]) return void problems.push(syntax[0]);
   const { value } = parsed;
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
-    throw new ChartError(formatProblem({ ...locate({ ...parsed, shown: file }, []), message: msg.chartNotObject }));
+    return void problems.push({ ...locate({ ...parsed, shown: file }, []), message: msg.chartNotObject });
   }
   return { value: value as Record<string, unknown>, parsed };
 }

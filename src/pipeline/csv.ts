@@ -56,11 +56,13 @@ export interface CsvFile {
    * be missing, so checks that look figures up by id would mislead.
    */
   readonly complete: boolean;
+  /** Every data row of the file is among `rows` (none was lost to a syntax error or a wrong length, and the file could be read). */
+  readonly whole: boolean;
 }
 
 /** A figures file that names no readable file: no rows, and incomplete. */
 export function unreadableCsv(file: string, shown: string): CsvFile {
-  return { path: file, shown, sha256: '', columns: new Set(), rows: [], complete: false };
+  return { path: file, shown, sha256: '', columns: new Set(), rows: [], complete: false, whole: false };
 }
 
 /** Read a figures CSV; its syntax, header and row-length problems go to `problems`. */
@@ -113,17 +115,18 @@ export function readCsv(file: string, shown: string, text: string, sha256: strin
   }
   if (!header) {
     if (!failure) report(0, undefined, msg.csvNoHeader(COLUMNS));
-    return { path: file, shown, sha256, columns: new Set(), rows: [], complete: false };
+    return { path: file, shown, sha256, columns: new Set(), rows: [], complete: false, whole: false };
   }
 
   // Spreadsheets set to some locales export with semicolons or tabs: one long column name says so.
   const separator = names.length === 1 ? [';', '\t'].find((c) => names[0]!.includes(c)) : undefined;
   if (separator) {
     report(header.start, undefined, msg.csvSeparator(separator));
-    return { path: file, shown, sha256, columns: new Set(), rows: [], complete: false };
+    return { path: file, shown, sha256, columns: new Set(), rows: [], complete: false, whole: false };
   }
 
   const records: TableRow[] = [];
+  let whole = !failure;
   const headerStarts = cellStarts(text, header);
   for (const record of parsed.slice(headerAt + 1)) {
     // Spreadsheets export rows they once held as empty lines or runs of commas.
@@ -131,6 +134,7 @@ export function readCsv(file: string, shown: string, text: string, sha256: strin
     const starts = cellStarts(text, record);
     if (record.cells.length !== names.length) {
       complete = false;
+      whole = false;
       report(record.cells.length > names.length ? starts[names.length]! : record.start, undefined, msg.csvCellCount(record.cells.length, names.length));
       continue;
     }
@@ -139,7 +143,7 @@ export function readCsv(file: string, shown: string, text: string, sha256: strin
   const table = figureTable({ cells: names, at: (i) => position(i === undefined ? header.start : headerStarts[i]!) }, records, (at, field, message) =>
     problems.push({ file: shown, ...at, ...(field === undefined ? {} : { field }), message }),
   );
-  return { path: file, shown, sha256, columns: table.columns, rows: table.rows, complete: complete && table.complete };
+  return { path: file, shown, sha256, columns: table.columns, rows: table.rows, complete: complete && table.complete, whole };
 }
 
 /** A row of a table of figures: its cells' text, and where a cell is (the row's start for `undefined`). */

@@ -121,7 +121,7 @@ export async function readKinds(dir: string, cwd: string): Promise<KindSpec[]> {
     }
     kinds.push({ name, file: full, per: settings.per, page: settings.page === undefined ? undefined : pageSize(settings.page), output, boxes: settings.boxes, source });
   }
-  if (problems.length > 0) throw new TemplateError(problems.map(formatProblem).join('\n'));
+  if (problems.length > 0) throw new TemplateError(problems.map(formatProblem).join('\n'), { problems });
   return kinds;
 }
 

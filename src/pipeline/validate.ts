@@ -110,6 +110,8 @@ export async function validate(loaded: Loaded, options: ValidateOptions): Promis
     // Every figure of the city is here: checks that look figures up by id would mislead otherwise.
     let complete = csv?.complete ?? true;
     let city = options.known?.get(file.key);
+    /** For a city whose file has problems of its own: the ids of all its figures, sound or not. */
+    let partial: ReadonlySet<unknown> | undefined;
     if (city) {
       const fromFile = city.figures.length - file.rows.length;
       origins = [...Array.from({ length: fromFile }, (_, i) => i), ...file.rows];
@@ -125,12 +127,23 @@ export async function validate(loaded: Loaded, options: ValidateOptions): Promis
       if (fromFile) {
         city = { ...fromFile, figures: [...fromFile.figures, ...added.map((f) => f.figure)] };
         origins = [...fromFile.figures.map((_, i) => i), ...added.map((f) => f.row)];
+      } else {
+        // A city file with problems of its own still has sound figures and charts: what spans files is
+        // checked with those now, so their problems show in the same run as the file's.
+        const sound = soundParts(file.value, City);
+        if (sound) {
+          partial = sound.ids;
+          city = { id: file.id, name: {}, aliases: [], headline: [], rank: undefined, figures: [...sound.figures, ...added.map((f) => f.figure)], programmes: [], charts: sound.charts, narrative: [] };
+          origins = [...sound.origins, ...added.map((f) => f.row)];
+        }
       }
     }
     if (!city) continue;
-    cities.push(city);
-    keyed.set(file.key, city);
-    keys.set(city.id, file.key);
+    if (!partial) {
+      cities.push(city);
+      keyed.set(file.key, city);
+      keys.set(city.id, file.key);
+    }
     const atFigure = (i: number, fieldPath: readonly PropertyKey[], message: string) => {
       const origin = origins[i];
       if (typeof origin === 'object') {
@@ -142,18 +155,24 @@ export async function validate(loaded: Loaded, options: ValidateOptions): Promis
     // Checks within the city; those that need dataset.yaml run only when it is valid.
     const name = file.path.replace(/^.*[\\/]/, '');
     if (city.id !== file.id) at(file, ['id'], msg.cityIdMismatch(city.id, name));
-    if (dataset && !Object.hasOwn(city.name, dataset.lang)) at(file, ['name'], msg.missingName(dataset.lang));
+    if (dataset && !partial && !Object.hasOwn(city.name, dataset.lang)) at(file, ['name'], msg.missingName(dataset.lang));
 
     const figureIds = new Set<string>();
     // Figures are looked up by id once each: a city of 100,000 figures is checked in linear time.
     const figureById = new Map(city.figures.map((f) => [f.id, f]));
+    // An id no figure has is reported, unless a row of the city that could not be read may hold it
+    // (a row with problems, or rows the CSV lost to a syntax error): that row's problems are
+    // reported, not a missing figure that is there.
+    const rowIds = complete ? undefined : new Set(file.rows.map((r) => r.cells.id));
+    const unsound = (id: string) =>
+      (rowIds !== undefined && (csv?.whole === false || rowIds.has(id) || rowIds.has(undefined))) || (partial !== undefined && (partial.has(id) || partial.has(undefined)));
+    const missing = (id: string) => !figureById.has(id) && !unsound(id);
     city.figures.forEach((figure, i) => {
       if (figureIds.has(figure.id)) atFigure(i, ['id'], msg.duplicateFigure(figure.id));
       figureIds.add(figure.id);
       if (dataset && !Object.hasOwn(dataset.metrics, figure.metric)) atFigure(i, ['metric'], msg.unknownMetric(figure.metric));
-      if (!complete) return;
       figure.derived?.from.forEach((id, j) => {
-        if (!figureById.has(id)) atFigure(i, ['derived', 'from', j], msg.unknownFigure(id));
+        if (missing(id)) atFigure(i, ['derived', 'from', j], msg.unknownFigure(id));
       });
     });
 
@@ -176,13 +195,12 @@ export async function validate(loaded: Loaded, options: ValidateOptions): Promis
 
     city.charts.forEach((chart, i) => {
       if (!options.chartSpecs.has(chart.spec)) at(file, ['charts', i, 'spec'], msg.unknownChartSpec(chart.spec, options.chartsDir));
-      if (!complete) return;
       const units = new Set<string>();
       // Two figures a chart would draw as one bar, with one label: the same label, subject and period.
       const drawnAs = new Map<string, string>();
       chart.figures.forEach((id, j) => {
         const figure = figureById.get(id);
-        if (!figure) return void at(file, ['charts', i, 'figures', j], msg.unknownFigure(id));
+        if (!figure) return void (missing(id) && at(file, ['charts', i, 'figures', j], msg.unknownFigure(id)));
         units.add(figure.unit);
         const label = figure.label ?? (dataset && Object.hasOwn(dataset.metrics, figure.metric) ? dataset.metrics[figure.metric]!.label : figure.metric);
         const as = JSON.stringify([label, figure.subject ?? '', figure.period ?? dataset?.period ?? '']);
@@ -190,7 +208,8 @@ export async function validate(loaded: Loaded, options: ValidateOptions): Promis
         if (twin !== undefined) at(file, ['charts', i, 'figures', j], msg.chartFiguresAlike(id, twin));
         else drawnAs.set(as, id);
       });
-      if (units.size > 1) at(file, ['charts', i, 'figures'], msg.mixedUnits([...units]));
+      // Units are compared only when every figure is there: one missing may be the one that differs.
+      if (complete && !partial && units.size > 1) at(file, ['charts', i, 'figures'], msg.mixedUnits([...units]));
     });
   }
 
@@ -402,5 +421,32 @@ function describe(issue: z.core.$ZodIssue, value: unknown): string {
     }
     return msg.wrongType(issue.expected, value);
   }
+  if (issue.code === 'invalid_value' && issue.values.length > 1) return msg.notOneOf(value, issue.values.map(String));
   return issue.message;
+}
+
+/**
+ * The figures and charts of a city file that fit the schema on their own, with where each figure
+ * stands in the file, and the ids of all its figures (undefined for one without a text id).
+ */
+function soundParts(value: unknown, shape: ReturnType<typeof cityShape>): { figures: FigureData[]; origins: number[]; charts: CityData['charts']; ids: Set<unknown> } | undefined {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const raw = value as { figures?: unknown; charts?: unknown };
+  const list = (items: unknown) => (Array.isArray(items) ? items : []);
+  const figures: FigureData[] = [];
+  const origins: number[] = [];
+  const ids = new Set<unknown>();
+  list(raw.figures).forEach((item, i) => {
+    ids.add(typeof (item as { id?: unknown } | null)?.id === 'string' ? (item as { id: string }).id : undefined);
+    const one = shape.shape.figures.safeParse([item]);
+    if (one.success && one.data[0]) {
+      figures.push(one.data[0] as FigureData);
+      origins.push(i);
+    }
+  });
+  const charts = list(raw.charts).flatMap((item) => {
+    const one = shape.shape.charts.safeParse([item]);
+    return one.success ? one.data : [];
+  });
+  return { figures, origins, charts, ids };
 }

@@ -44,7 +44,7 @@ export function isWorkbook(file: string): boolean {
 
 /** Read the figures sheet of a workbook; its problems go to `problems`. */
 export async function readWorkbook(file: string, shown: string, bytes: Buffer, sha256: string, sheetName: string | undefined, problems: Problem[]): Promise<CsvFile> {
-  const empty: CsvFile = { path: file, shown, sha256, columns: new Set(), rows: [], complete: false };
+  const empty: CsvFile = { path: file, shown, sha256, columns: new Set(), rows: [], complete: false, whole: false };
   const fileProblem = (message: string) => problems.push({ file: shown, message });
 
   const unpacked = unpackedSize(bytes);
@@ -92,7 +92,7 @@ export async function readWorkbook(file: string, shown: string, bytes: Buffer, s
   // A cell that cannot be read is reported with the row's figure, under its column.
   const record = (row: (typeof rows)[number]): TableRow => ({ cells: row.cells, bad: row.bad, at: (i) => at(row.number, i === undefined ? 1 : i + 1) });
   const table = figureTable(record(header), body.map(record), report);
-  return { path: file, shown, sha256, columns: table.columns, rows: table.rows, complete: table.complete };
+  return { path: file, shown, sha256, columns: table.columns, rows: table.rows, complete: table.complete, whole: true };
 }
 
 /** What a cell holds, as the text a CSV cell would hold, or why it cannot be one. */
