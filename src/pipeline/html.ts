@@ -87,7 +87,7 @@ function located(file: string, at: { line: number; column: number } | undefined)
 export async function loadTemplates(dir: string, fonts: FontSet, kinds: readonly KindSpec[], options: TemplateOptions): Promise<Templates> {
   const { default: Handlebars } = await import('handlebars');
   const hbs = Handlebars.create();
-  registerHelpers(hbs, options);
+  registerHelpers(hbs, options, fonts);
   await registerProjectHelpers(hbs, dir, options.shown);
 
   const trees = new Map<string, Program>();
@@ -310,7 +310,7 @@ function checkNames(hbs: typeof HandlebarsNS, ast: Program, file: string, assetP
   visit(ast);
 }
 
-function registerHelpers(hbs: typeof HandlebarsNS, config: TemplateOptions): void {
+function registerHelpers(hbs: typeof HandlebarsNS, config: TemplateOptions, fonts: FontSet): void {
   const lang = (options: HandlebarsNS.HelperOptions) => String(options.data?.root?.lang ?? 'en');
   const state = (options: HandlebarsNS.HelperOptions) => options.data?.citybrief as RenderState;
   const own = {
@@ -364,6 +364,11 @@ function registerHelpers(hbs: typeof HandlebarsNS, config: TemplateOptions): voi
     /** {{inc @index}} — 1-based numbering. */
     inc: (n: unknown) => Number(n) + 1,
     isNegative: (text: unknown) => typeof text === 'string' && /^[-−]/.test(text),
+    /**
+     * {{ems display}} — how wide a text is in bold type, in em, measured with the bundled fonts: a
+     * stylesheet sizes a value to keep it on one line (`font-size: min(17pt, calc(100cqi / var(--ems)))`).
+     */
+    ems: (text: unknown) => (Math.ceil(fonts.measure(typeof text === 'string' ? text : String(text ?? ''), 100, 700)) / 100).toFixed(2),
     /** A CSS string literal from its arguments, safe inside <style>. */
     cssString: (...args: unknown[]) => cssString(args.slice(0, -1).map(String).join('')),
   });
