@@ -65,6 +65,11 @@ export const msg = {
   unknownFigure: (id: string) => `figure "${id}" does not exist in this city. Use the id of one of its figures.`,
   missingName: (lang: string) => `needs a name in the dataset's language (${lang}).`,
   problemsHeading: (n: number, templates: boolean) => `${n} problem${n === 1 ? '' : 's'} in the dataset${templates ? ' and its templates' : ''}:`,
+  cellFileMissing: (file: string) => `names the workbook ${file}, which does not exist. Check the name (it is relative to dataset.yaml).`,
+  cellNotNumber: (ref: string, text: string) => `names the cell ${ref}, which holds ${text === '' ? 'nothing' : JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)}, not a number: name the cell that holds the figure.`,
+  cellDiffers: (ref: string, text: string, value: number) => `names the cell ${ref}, which holds ${text}, not the figure's value ${value}: correct the value or the cell.`,
+  sourceShapes:
+    'must be one of: the exact words of the source text (a quote), `{ cell: book.xlsx!Sheet!C12 }` (a workbook cell holding the value) or `{ citation: { publication: …, table: …, page: …, url: …, date: … } }` (another publication).',
   rankShapes:
     'must be one of: `position: N` (the city\'s place, a whole number), `within: N` (among the first N) or `listed: true` (on a list, without a place), each with its `source`; not two of them.',
   sourceNotFound: (file: string, near?: Departure) =>

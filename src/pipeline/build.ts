@@ -37,7 +37,7 @@ import { msg } from '../messages.js';
 import { assembler, type Prepared } from './assemble.js';
 import { listChartSpecs, prepareChartThread, type ChartSpecs } from './charts.js';
 import { readKinds, selectKinds, type KindSpec } from './kinds.js';
-import { load, type Loaded } from './load.js';
+import { cellReader, load, type Loaded } from './load.js';
 import { plan, type Job } from './plan.js';
 import type { Printer } from './print.js';
 import { knownCities, Ledger, MANIFEST, recall, writeState, nextState, type Manifest, type ManifestEntry } from './state.js';
@@ -145,7 +145,15 @@ function imageChecker(config: ResolvedConfig): (name: string) => string | undefi
 async function checkedData(config: ResolvedConfig, loaded: Loaded, known: ReadonlyMap<string, Valid['cities'][number]>, checkImage = imageChecker(config)): Promise<Valid> {
   const chartsDir = path.join(config.templatesDir, 'charts');
   try {
-    return await validate(loaded, { chartSpecs: await listChartSpecs(chartsDir), chartsDir: shownBy(config)(chartsDir), known, asset: checkImage, logo: config.logo, signal: config.signal });
+    return await validate(loaded, {
+      chartSpecs: await listChartSpecs(chartsDir),
+      chartsDir: shownBy(config)(chartsDir),
+      known,
+      asset: checkImage,
+      logo: config.logo,
+      signal: config.signal,
+      cell: cellReader(config),
+    });
   } catch (error) {
     if (!(error instanceof DataError) || config.signal?.aborted) throw error;
     const lang = (loaded.dataset.value as { lang?: unknown } | undefined)?.lang;

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { compactDiffers, percent, withUnit } from '../format.js';
 import type { Labels } from '../labels.js';
-import type { CityData, FieldDeclarationData, FigureData, RankData } from './schema.js';
+import { CELL_REF, type CityData, type FieldDeclarationData, type FigureData, type RankData } from './schema.js';
 import type { Valid } from './validate.js';
 
 export interface FigureView {
@@ -99,7 +99,8 @@ export interface CityContext {
   readonly dataset: DatasetView;
   readonly city: CityView;
   /** Source fragments cited in the document, numbered from 1. */
-  readonly notes: readonly { readonly n: number; readonly text: string }[];
+  /** The numbered sources: a quote of the source text (`quoted`, printed in quotation marks), a workbook cell or a citation. */
+  readonly notes: readonly { readonly n: number; readonly text: string; readonly quoted: boolean }[];
 }
 
 /** What the context stage needs besides the data. */
@@ -191,11 +192,12 @@ export function contextBuilder(valid: Valid, options: ContextOptions, specs: Rea
   const rows = ranking ? rankingRows(valid, labels, ranking.metric) : undefined;
   return {
     city(city) {
-      const notes: { n: number; text: string }[] = [];
-      const cite = (text: string) => {
-        const found = notes.find((n) => n.text === text);
+      const notes: { n: number; text: string; quoted: boolean }[] = [];
+      const cite = (source: FigureData['source'] & {}) => {
+        const { text, quoted } = sourceText(source, valid);
+        const found = notes.find((n) => n.text === text && n.quoted === quoted);
         if (found) return found.n;
-        notes.push({ n: notes.length + 1, text });
+        notes.push({ n: notes.length + 1, text, quoted });
         return notes.length;
       };
       const rank = city.rank ? { text: rankText(city.rank, labels), source: city.rank.source, note: cite(city.rank.source) } : undefined;
@@ -284,6 +286,23 @@ export function rankText(rank: RankData, labels: Labels): string {
   return labels.words.rankListed;
 }
 
+/**
+ * A source as the numbered list prints it: a quote as its words (in quotation marks); a workbook
+ * cell as the file, sheet and cell; a citation as its parts in order, joined as the language joins.
+ */
+export function sourceText(source: FigureData['source'] & {}, valid: Valid): { text: string; quoted: boolean } {
+  if (typeof source === 'string') return { text: source, quoted: true };
+  if ('cell' in source) {
+    const [, file = '', sheet = '', column = '', row = ''] = CELL_REF.exec(source.cell) ?? [];
+    return { text: `${path.basename(file)}, ${sheet}!${column.toUpperCase()}${row}`, quoted: false };
+  }
+  const { publication, title, table, page, url, date } = source.citation;
+  const open = valid.labels.words.openTitle;
+  const close = valid.labels.words.closeTitle;
+  const parts = [publication, title && `${open}${title}${close}`, table, page === undefined ? undefined : typeof page === 'number' ? valid.labels.format('citationPage', { n: page }) : page, date, url].filter((p): p is string => Boolean(p));
+  return { text: parts.join(', '), quoted: false };
+}
+
 /** A figure's value as every document shows it: compact, with its unit, and its qualifier (逾, 近, 約) wherever it goes. */
 function displayOf(f: FigureData, valid: Valid): string {
   return `${f.qualifier ? valid.labels.words[f.qualifier] : ''}${withUnit(f.value, f.unit, valid.dataset.lang)}`;
@@ -310,7 +329,7 @@ function figureView(f: FigureData, city: CityData, valid: Valid, note: number | 
       const input = city.figures.find((g) => g.id === id);
       return input ? (input.label ?? metricLabel(valid, input.metric)) : id;
     }),
-    source: f.source,
+    source: f.source === undefined ? undefined : sourceText(f.source, valid).text,
     note,
     key: f.key,
   };

@@ -19,8 +19,8 @@ import { msg } from '../messages.js';
 import type { ResolvedConfig } from '../config.js';
 import { readCsv, unreadableCsv, type CsvFile, type CsvRow } from './csv.js';
 import { numberProblems } from './numbers.js';
-import { isWorkbook, readWorkbook, workbookTarget } from './workbook.js';
-import { Id } from './schema.js';
+import { cellText, isWorkbook, openWorkbook, readWorkbook, workbookTarget } from './workbook.js';
+import { CELL_REF, Id } from './schema.js';
 
 export interface YamlFile {
   /** Absolute path. */
@@ -210,6 +210,38 @@ async function readFigures(config: ResolvedConfig, dataset: YamlFile, shown: (p:
     } else problems.push(unreadable(shown(file), error));
     return unreadableCsv(file, shown(file));
   }
+}
+
+/**
+ * A reader of workbook cells a figure names as its source (`book.xlsx!Sheet!C12`, the file relative
+ * to the dataset): the cell's value as text, or what is wrong. Each workbook is read once, and only
+ * from inside the project, as every file a dataset names.
+ */
+export function cellReader(config: ResolvedConfig): (ref: string) => Promise<{ text: string } | { problem: string }> {
+  const shown = (p: string) => path.relative(config.cwd, p) || p;
+  const books = new Map<string, Promise<{ book: import('exceljs').Workbook } | { problem: string }>>();
+  return async (ref) => {
+    const [, name = '', sheetName = '', column = '', row = ''] = CELL_REF.exec(ref) ?? [];
+    const file = path.resolve(config.dataDir, name);
+    let opened = books.get(file);
+    if (!opened) {
+      opened = (async () => {
+        if (outsideProject(config, file)) return { problem: msg.fileOutside(file, [...new Set([shown(config.projectDir), shown(config.dataDir)])]) };
+        try {
+          return await openWorkbook(await readBytes(file));
+        } catch (error) {
+          return { problem: (error as NodeJS.ErrnoException).code === 'ENOENT' ? msg.cellFileMissing(shown(file)) : msg.unreadable(shown(file), (error as Error).message) };
+        }
+      })();
+      books.set(file, opened);
+    }
+    const workbook = await opened;
+    if ('problem' in workbook) return workbook;
+    const sheet = workbook.book.worksheets.find((s) => s.name === sheetName);
+    if (!sheet) return { problem: msg.workbookNoSheet(sheetName, workbook.book.worksheets.map((s) => s.name)) };
+    const read = cellText(sheet.getCell(`${column.toUpperCase()}${row}`));
+    return 'text' in read ? read : { problem: read.problem };
+  };
 }
 
 /**

@@ -41,6 +41,30 @@ export const Qualifier = z.preprocess((v) => (typeof v === 'string' && Object.ha
 /** A fragment of the source text, quoted exactly. */
 const Source = Text;
 
+/** A cell of a workbook beside the dataset: `book.xlsx!Sheet name!C12`. */
+export const CELL_REF = /^(.+?\.xlsx)!(.+)!([A-Z]{1,3})([1-9]\d{0,6})$/i;
+
+/** A published source other than the source text: a report, a yearbook's table, a web page. */
+const Citation = z.strictObject({
+  publication: Text,
+  title: Text.optional(),
+  /** The table, chart or section the figure is in: 表3-2. */
+  table: Text.optional(),
+  page: z.union([Text, z.number().int().min(1)]).optional(),
+  url: z.string().trim().regex(/^https?:\/\/\S+$/, { message: 'must be a web address starting with http:// or https://' }).optional(),
+  /** When it was published or looked at, as it says it: 2022-03-01, 2022年3月. */
+  date: Text.optional(),
+});
+
+/**
+ * Where a figure is stated: the exact fragment of the source text (a quote), a cell of a workbook
+ * (`{ cell: book.xlsx!Sheet!C12 }`, checked to hold the value), or another publication
+ * (`{ citation: { publication, table, page, url, date } }`).
+ */
+const FigureSource = z.union([Text, z.strictObject({ cell: z.string().trim().regex(CELL_REF, { message: 'must name a workbook cell: book.xlsx!Sheet!C12' }) }), z.strictObject({ citation: Citation })], {
+  message: msg.sourceShapes,
+});
+
 const FigureFields = z
   .strictObject({
     /** Unique within the city; charts and derived figures refer to it. */
@@ -67,8 +91,8 @@ const FigureFields = z
       .optional(),
     /** Shown as a key-figure card. */
     key: z.boolean().default(false),
-    /** The exact fragment of the source the figure is stated in. */
-    source: Source.optional(),
+    /** Where the figure is stated: a quote of the source text, a workbook cell, or a citation. */
+    source: FigureSource.optional(),
     /** A value computed from other figures, never shown as if stated. */
     derived: z
       .strictObject({
@@ -79,7 +103,7 @@ const FigureFields = z
   });
 
 /** A figure is stated (quoted from the source) or derived from other figures: one of the two. */
-function statedOrDerived(figure: { source?: string; derived?: unknown }, ctx: z.RefinementCtx): void {
+function statedOrDerived(figure: { source?: unknown; derived?: unknown }, ctx: z.RefinementCtx): void {
   if (figure.source === undefined && figure.derived === undefined) {
     ctx.addIssue({ code: 'custom', path: ['source'], message: 'is required: quote the fragment of the source that states this figure, or mark it `derived`' });
   }

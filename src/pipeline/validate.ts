@@ -54,6 +54,8 @@ export interface ValidateOptions {
   readonly logo?: string;
   /** Stops validating: checked between cities, so a stop is honoured within a few of them. */
   readonly signal?: AbortSignal;
+  /** Reads a workbook cell a figure names as its source; without it such sources are not checked against their cells. */
+  readonly cell?: (ref: string) => Promise<{ text: string } | { problem: string }>;
 }
 
 /** Cities checked between two looks at the event loop (where a stop request is heard). */
@@ -96,6 +98,8 @@ export async function validate(loaded: Loaded, options: ValidateOptions): Promis
   const rowChecks = csv && rowChecker(csv, loaded.sourceText, sourceName, problems);
 
   const cities: CityData[] = [];
+  /** Checks of figures' workbook cells, under way while the cities are checked. */
+  const cellChecks: Promise<unknown>[] = [];
   /** Each city as validated, with the file (and key) it came from. */
   const keyed = new Map<string, CityData>();
   const keys = new Map<string, string>();
@@ -151,6 +155,22 @@ export async function validate(loaded: Loaded, options: ValidateOptions): Promis
         problems.push({ file: csv!.shown, ...origin.at(column), field: column, message });
       } else at(file, ['figures', origin ?? i, ...fieldPath], message);
     };
+
+    // A figure whose source is a workbook cell: the cell must hold its value (checked below, every build:
+    // the workbook may change while the city file does not).
+    city.figures.forEach((figure, i) => {
+      if (figure.source && typeof figure.source === 'object' && 'cell' in figure.source && options.cell) {
+        const ref = figure.source.cell;
+        cellChecks.push(
+          options.cell(ref).then((read) => {
+            if ('problem' in read) return atFigure(i, ['source', 'cell'], read.problem);
+            const number = read.text.trim() === '' ? Number.NaN : Number(read.text);
+            if (!Number.isFinite(number)) return atFigure(i, ['source', 'cell'], msg.cellNotNumber(ref, read.text));
+            if (Math.abs(number - figure.value) > 1e-9 * Math.max(1, Math.abs(figure.value))) atFigure(i, ['source', 'cell'], msg.cellDiffers(ref, read.text, figure.value));
+          }),
+        );
+      }
+    });
 
     // Checks within the city; those that need dataset.yaml run only when it is valid.
     const name = file.path.replace(/^.*[\\/]/, '');
@@ -236,6 +256,7 @@ export async function validate(loaded: Loaded, options: ValidateOptions): Promis
     if (dataset.ranking && !Object.hasOwn(dataset.metrics, dataset.ranking.metric)) at(loaded.dataset, ['ranking', 'metric'], msg.unknownMetric(dataset.ranking.metric));
   }
 
+  await Promise.all(cellChecks);
   // Report in reading order: file by file, top to bottom.
   const files = [loaded.dataset.shown, ...loaded.cities.map((c) => c.shown), ...(csv ? [csv.shown] : [])];
   const rank = (file: string) => (files.indexOf(file) + files.length + 1) % (files.length + 1);

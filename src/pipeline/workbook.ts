@@ -42,23 +42,29 @@ export function isWorkbook(file: string): boolean {
   return /\.xlsx$/i.test(file);
 }
 
-/** Read the figures sheet of a workbook; its problems go to `problems`. */
-export async function readWorkbook(file: string, shown: string, bytes: Buffer, sha256: string, sheetName: string | undefined, problems: Problem[]): Promise<CsvFile> {
-  const empty: CsvFile = { path: file, shown, sha256, columns: new Set(), rows: [], complete: false, whole: false };
-  const fileProblem = (message: string) => problems.push({ file: shown, message });
-
+/** A workbook's bytes opened, or what is wrong with them; a file that would unpack too far is refused before it is opened. */
+export async function openWorkbook(bytes: Buffer): Promise<{ book: ExcelJS.Workbook } | { problem: string }> {
   const unpacked = unpackedSize(bytes);
-  if (unpacked === undefined) return fileProblem(msg.workbookNotXlsx), empty;
-  if (unpacked > MAX_UNPACKED_BYTES) return fileProblem(msg.workbookTooLarge(unpacked, MAX_UNPACKED_BYTES)), empty;
-
+  if (unpacked === undefined) return { problem: msg.workbookNotXlsx };
+  if (unpacked > MAX_UNPACKED_BYTES) return { problem: msg.workbookTooLarge(unpacked, MAX_UNPACKED_BYTES) };
   const { default: Excel } = await import('exceljs');
   const book = new Excel.Workbook();
   try {
     await book.xlsx.load(bytes as unknown as ArrayBuffer);
   } catch (error) {
-    return fileProblem(msg.workbookUnreadable((error as Error).message)), empty;
+    return { problem: msg.workbookUnreadable((error as Error).message) };
   }
-  const sheets = book.worksheets;
+  return { book };
+}
+
+/** Read the figures sheet of a workbook; its problems go to `problems`. */
+export async function readWorkbook(file: string, shown: string, bytes: Buffer, sha256: string, sheetName: string | undefined, problems: Problem[]): Promise<CsvFile> {
+  const empty: CsvFile = { path: file, shown, sha256, columns: new Set(), rows: [], complete: false, whole: false };
+  const fileProblem = (message: string) => problems.push({ file: shown, message });
+
+  const opened = await openWorkbook(bytes);
+  if ('problem' in opened) return fileProblem(opened.problem), empty;
+  const sheets = opened.book.worksheets;
   const sheet =
     sheetName !== undefined
       ? sheets.find((s) => s.name === sheetName)
