@@ -86,6 +86,8 @@ type Check = 'exit' | 'outputs' | 'one' | 'located' | 'advice' | 'unread' | 'unt
 
 interface ExpectedMessage {
   readonly file: string | null;
+  /** In a workbook: the sheet; `line` and `column` are then the cell's row and column number (D2: 2, 4). */
+  readonly sheet?: string;
   readonly line: number | null;
   readonly column: number | null;
   readonly field: string | null;
@@ -186,6 +188,7 @@ async function listing(dir: string): Promise<string[]> {
 interface Printed {
   /** Absolute path of the file the message names, when it names one that exists. */
   readonly file?: string;
+  readonly sheet?: string;
   readonly line?: number;
   readonly column?: number;
   readonly field?: string;
@@ -203,7 +206,7 @@ function printedMessages(stderr: string): Printed[] {
   const start = lines.findIndex((l) => l.startsWith('citybrief: '));
   if (start === -1) return [];
   const first = lines[start]!.slice('citybrief: '.length);
-  if (/^\d+ problems? in the dataset:$/.test(first)) {
+  if (/^\d+ problems? in the dataset( and its templates)?:$/.test(first)) {
     const problems: Printed[] = [];
     for (const line of lines.slice(start + 1)) {
       if (!line.startsWith('  ')) break;
@@ -215,6 +218,12 @@ function printedMessages(stderr: string): Printed[] {
 }
 
 function located(message: string): Printed {
+  // A workbook's cell, as spreadsheets name it: book.xlsx!Sheet!D2.
+  const cell = /^(\S+?\.xlsx)!([^!]+)!([A-Z]+)(\d+)(?: (\S+))?: ([\s\S]*)$/.exec(message);
+  if (cell && existsSync(path.resolve(cell[1]!))) {
+    const column = [...cell[3]!].reduce((n, c) => n * 26 + c.charCodeAt(0) - 64, 0);
+    return { file: path.resolve(cell[1]!), sheet: cell[2], line: Number(cell[4]), column, field: cell[5], text: cell[6]! };
+  }
   const m = /^(\S+?)(?::(\d+)(?::(\d+))?)?(?: (\S+))?: ([\s\S]*)$/.exec(message);
   if (!m || !existsSync(path.resolve(m[1]!))) return { text: message };
   return {
@@ -230,6 +239,7 @@ function located(message: string): Printed {
 function matches(printed: Printed, expected: ExpectedMessage, dir: string): boolean {
   return (
     printed.file === (expected.file === null ? undefined : path.join(dir, expected.file)) &&
+    printed.sheet === expected.sheet &&
     printed.line === (expected.line ?? undefined) &&
     printed.column === (expected.column ?? undefined) &&
     printed.field === (expected.field ?? undefined) &&
