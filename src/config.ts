@@ -206,7 +206,8 @@ function hasTemplates(dir: string): boolean {
 /** A project file's seconds in milliseconds. */
 const seconds = (value: number | undefined) => (value === undefined ? undefined : value * 1000);
 
-function positive(value: number | undefined, name: string): number | undefined {
+/** A limit given as an option: a whole number of at least 1, or a usage error naming it. */
+export function positive(value: number | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
   if (!Number.isInteger(value) || value < 1) throw new UsageError(msg.notPositive(name, value));
   return value;

@@ -26,7 +26,8 @@ import { Worker } from 'node:worker_threads';
 // Types only (erased when compiled): the encoding channels of the installed Vega-Lite, to check ENCODING_CHANNELS against.
 import type { ErrorExtraEncoding } from 'vega-lite/types_unstable/compositemark/errorbar.js';
 import type { EncodingWithFacet } from 'vega-lite/types_unstable/encoding.js';
-import { ChartError, errorWords, formatProblem, UsageError, type Problem } from '../errors.js';
+import { positive } from '../config.js';
+import { ChartError, errorWords, formatProblem, type Problem } from '../errors.js';
 import { msg } from '../messages.js';
 import type { FontSet } from '../fonts.js';
 import type { ThreadReply, ThreadRequest, ThreadSetup } from './charts-thread.js';
@@ -87,8 +88,8 @@ export async function listChartSpecs(dir: string): Promise<Set<string>> {
  * and time; `signal` stops the drawing at once. `close()` ends the thread.
  */
 export async function loadChartSpecs(dir: string, fonts: FontSet, options: ChartOptions = {}): Promise<ChartSpecs> {
-  const timeoutMs = limit(options.timeoutMs, 'timeoutMs') ?? CHART_TIMEOUT_MS;
-  const maxRows = limit(options.maxRows, 'maxRows') ?? MAX_CHART_ROWS;
+  const timeoutMs = positive(options.timeoutMs, 'timeoutMs') ?? CHART_TIMEOUT_MS;
+  const maxRows = positive(options.maxRows, 'maxRows') ?? MAX_CHART_ROWS;
   const files = [...(await listChartSpecs(dir))].sort().map((name) => `${name}${SPEC_SUFFIX}`);
   // Every file is read and checked before any spec is compiled, and every problem of every file is
   // reported at once, each at its place.
@@ -152,12 +153,13 @@ export async function loadChartSpecs(dir: string, fonts: FontSet, options: Chart
     await queue;
     await releaseThread(thread);
   };
+  const names = new Set(specs.map((s) => s.name));
   return {
     dir,
-    names: new Set(specs.map((s) => s.name)),
+    names,
     warnings,
     render(name, rows, idPrefix, chart = idPrefix) {
-      if (!specs.some((s) => s.name === name)) return Promise.reject(new ChartError(msg.unknownChartSpec(name, dir)));
+      if (!names.has(name)) return Promise.reject(new ChartError(msg.unknownChartSpec(name, dir)));
       const file = path.join(dir, `${name}${SPEC_SUFFIX}`);
       // Too many rows is refused before any work (and without waiting for the charts before it).
       if (rows.length > maxRows) return Promise.reject(new ChartError(msg.chartTooManyRows(file, chart, rows.length, maxRows)));
@@ -328,12 +330,6 @@ function failAt(parsed: Parsed, shown: string, problems: Problem[]) {
   return (fieldPath: PropertyKey[], message: string, atKey?: boolean): void => {
     problems.push({ ...locate({ ...parsed, shown }, fieldPath, atKey), field: fieldName(fieldPath), message });
   };
-}
-
-function limit(value: number | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!Number.isInteger(value) || value < 1) throw new UsageError(msg.notPositive(name, value));
-  return value;
 }
 
 /**

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { compactDiffers, percent, withUnit } from '../format.js';
 import type { Labels } from '../labels.js';
-import { CELL_REF, type CityData, type FieldDeclarationData, type FigureData, type RankData } from './schema.js';
+import { CELL_REF, metricLabel, type CityData, type FieldDeclarationData, type FigureData, type RankData } from './schema.js';
 import type { Valid } from './validate.js';
 
 export interface FigureView {
@@ -160,7 +160,7 @@ export function buildOverviewContext(valid: Valid, cities: readonly CityContext[
         current: false,
         order,
       }));
-    charts.push({ id: `compare-${metric}`, spec: 'bars', title: metricLabel(valid, metric), note: periods.size > 1 ? labels.words.periodsDiffer : undefined, rows });
+    charts.push({ id: `compare-${metric}`, spec: 'bars', title: metricLabel(valid.dataset, metric), note: periods.size > 1 ? labels.words.periodsDiffer : undefined, rows });
   }
 
   return {
@@ -260,10 +260,6 @@ function facts(city: CityData, valid: Valid): CityView['facts'] {
 }
 
 /** A metric's label; own properties only, so a metric named like an Object method is not mistaken for one. */
-function metricLabel(valid: Valid, metric: string): string {
-  return Object.hasOwn(valid.dataset.metrics, metric) ? valid.dataset.metrics[metric]!.label : metric;
-}
-
 /** The source's authors as it credits them: 王明/文 李華/圖. */
 export function byline(source: Valid['dataset']['source']): string {
   return source.authors.map((a) => `${a.name}/${a.role}`).join(' ');
@@ -314,7 +310,7 @@ function figureView(f: FigureData, city: CityData, valid: Valid, note: number | 
     ...ownFields(f, valid.fields.figure),
     id: f.id,
     metric: f.metric,
-    label: f.label ?? metricLabel(valid, f.metric),
+    label: f.label ?? metricLabel(valid.dataset, f.metric),
     subject: f.subject,
     value: f.value,
     unit: f.unit,
@@ -327,7 +323,7 @@ function figureView(f: FigureData, city: CityData, valid: Valid, note: number | 
     derivedMethod: f.derived?.method,
     derivedFrom: (f.derived?.from ?? []).map((id) => {
       const input = city.figures.find((g) => g.id === id);
-      return input ? (input.label ?? metricLabel(valid, input.metric)) : id;
+      return input ? (input.label ?? metricLabel(valid.dataset, input.metric)) : id;
     }),
     source: f.source === undefined ? undefined : sourceText(f.source, valid).text,
     note,

@@ -80,8 +80,8 @@ export interface Loaded {
   readonly problems: readonly Problem[];
 }
 
-export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+export function sha256(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
 }
 
 export async function load(config: ResolvedConfig): Promise<Loaded> {
@@ -143,7 +143,7 @@ export async function load(config: ResolvedConfig): Promise<Loaded> {
   let sourceText: string | undefined;
   const sourceFile = namedFiles(config, dataset.value).source;
   const sourceOutside = sourceFile !== undefined && outsideProject(config, sourceFile);
-  if (sourceOutside) problems.push({ ...locate(dataset, ['source', 'file']), field: 'source.file', message: msg.fileOutside(sourceFile, [...new Set([shown(config.projectDir), shown(config.dataDir)])]) });
+  if (sourceOutside) problems.push({ ...locate(dataset, ['source', 'file']), field: 'source.file', message: outsideMessage(config, sourceFile) });
   else if (sourceFile !== undefined) {
     try {
       sourceText = await readText(sourceFile);
@@ -177,30 +177,30 @@ export async function load(config: ResolvedConfig): Promise<Loaded> {
  * folder: the source text and the figures CSV. A name that is not a string (or a blank figures
  * name) gives none; validation reports it.
  */
-export function namedFiles(config: ResolvedConfig, value: unknown): { source?: string; figures?: string } {
+export function namedFiles(config: ResolvedConfig, value: unknown): { source?: string; figures?: string; figuresSheet?: string } {
   const named = value as { figures?: unknown; source?: { file?: unknown } } | undefined;
   const source = named?.source?.file;
-  const figures = named?.figures;
+  // A workbook may be named with its sheet (book.xlsx!Figures): the file is what comes before.
+  const figures = typeof named?.figures === 'string' && named.figures.trim() !== '' ? workbookTarget(named.figures) : undefined;
   return {
     source: typeof source === 'string' ? path.resolve(config.dataDir, source) : undefined,
-    // A workbook may be named with its sheet (book.xlsx!Figures): the file is what comes before.
-    figures: typeof figures === 'string' && figures.trim() !== '' ? path.resolve(config.dataDir, workbookTarget(figures).file) : undefined,
+    figures: figures && path.resolve(config.dataDir, figures.file),
+    figuresSheet: figures?.sheet,
   };
 }
 
 /** The figures CSV named by dataset.yaml's `figures`, relative to the dataset file. */
 async function readFigures(config: ResolvedConfig, dataset: YamlFile, shown: (p: string) => string, problems: Problem[]): Promise<CsvFile | undefined> {
-  const file = namedFiles(config, dataset.value).figures;
+  const { figures: file, figuresSheet } = namedFiles(config, dataset.value);
   if (file === undefined) return undefined;
   if (outsideProject(config, file)) {
-    problems.push({ ...locate(dataset, ['figures']), field: 'figures', message: msg.fileOutside(file, [...new Set([shown(config.projectDir), shown(config.dataDir)])]) });
+    problems.push({ ...locate(dataset, ['figures']), field: 'figures', message: outsideMessage(config, file) });
     return unreadableCsv(file, shown(file));
   }
   try {
     if (isWorkbook(file)) {
       const bytes = await readBytes(file);
-      const { sheet } = workbookTarget(String((dataset.value as { figures?: unknown }).figures));
-      return await readWorkbook(file, shown(file), bytes, createHash('sha256').update(bytes).digest('hex'), sheet, problems);
+      return await readWorkbook(file, shown(file), bytes, sha256(bytes), figuresSheet, problems);
     }
     const text = await readText(file);
     return readCsv(file, shown(file), text, sha256(text), problems);
@@ -210,6 +210,12 @@ async function readFigures(config: ResolvedConfig, dataset: YamlFile, shown: (p:
     } else problems.push(unreadable(shown(file), error));
     return unreadableCsv(file, shown(file));
   }
+}
+
+/** The message for a file a dataset names outside the project and the dataset's folder. */
+function outsideMessage(config: ResolvedConfig, file: string): string {
+  const shown = (p: string) => path.relative(config.cwd, p) || p;
+  return msg.fileOutside(file, [...new Set([shown(config.projectDir), shown(config.dataDir)])]);
 }
 
 /**
@@ -226,7 +232,7 @@ export function cellReader(config: ResolvedConfig): (ref: string) => Promise<{ t
     let opened = books.get(file);
     if (!opened) {
       opened = (async () => {
-        if (outsideProject(config, file)) return { problem: msg.fileOutside(file, [...new Set([shown(config.projectDir), shown(config.dataDir)])]) };
+        if (outsideProject(config, file)) return { problem: outsideMessage(config, file) };
         try {
           return await openWorkbook(await readBytes(file));
         } catch (error) {

@@ -242,3 +242,8 @@ export type CityData = z.infer<typeof City>;
 export type DatasetData = z.infer<typeof Dataset>;
 export type FieldDeclarationData = z.infer<typeof FieldDeclaration>;
 export type FieldsData = z.infer<typeof Fields>;
+
+/** How documents name a metric: its label in dataset.yaml, else its id. */
+export function metricLabel(dataset: DatasetData, metric: string): string {
+  return Object.hasOwn(dataset.metrics, metric) ? dataset.metrics[metric]!.label : metric;
+}

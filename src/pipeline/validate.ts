@@ -16,7 +16,7 @@ import path from 'node:path';
 import { nearest } from '../nearest.js';
 import { departure } from './quotes.js';
 import { fieldName, locate, sha256, type Loaded, type YamlFile } from './load.js';
-import { cityShape, Dataset, FIELD_NAMES, Fields, Figure, LangTag, RESERVED_FIELDS, type CityData, type DatasetData, type FieldsData, type FigureData } from './schema.js';
+import { cityShape, Dataset, metricLabel, FIELD_NAMES, Fields, Figure, LangTag, RESERVED_FIELDS, type CityData, type DatasetData, type FieldsData, type FigureData } from './schema.js';
 
 export interface Valid {
   readonly dataset: DatasetData;
@@ -222,7 +222,7 @@ export async function validate(loaded: Loaded, options: ValidateOptions): Promis
         const figure = figureById.get(id);
         if (!figure) return void (missing(id) && at(file, ['charts', i, 'figures', j], msg.unknownFigure(id)));
         units.add(figure.unit);
-        const label = figure.label ?? (dataset && Object.hasOwn(dataset.metrics, figure.metric) ? dataset.metrics[figure.metric]!.label : figure.metric);
+        const label = figure.label ?? (dataset ? metricLabel(dataset, figure.metric) : figure.metric);
         const as = JSON.stringify([label, figure.subject ?? '', figure.period ?? dataset?.period ?? '']);
         const twin = drawnAs.get(as);
         if (twin !== undefined) at(file, ['charts', i, 'figures', j], msg.chartFiguresAlike(id, twin));
