@@ -357,7 +357,7 @@ function apart(rows: ChartRow[], figures: readonly FigureView[]): ChartRow[] {
   for (const row of rows) count.set(row.label, (count.get(row.label) ?? 0) + 1);
   return rows.map((row, i) => {
     if (count.get(row.label)! < 2) return row;
-    const twins = figures.filter((f, j) => rows[j]!.label === row.label);
+    const twins = figures.filter((_, j) => rows[j]!.label === row.label);
     const f = figures[i]!;
     const subject = new Set(twins.map((t) => t.subject ?? '')).size > 1 && f.subject ? ` · ${f.subject}` : '';
     const period = new Set(twins.map((t) => t.period)).size > 1 ? `(${f.period})` : '';
