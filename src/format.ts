@@ -46,3 +46,19 @@ export function withUnit(value: number, unit: string, lang: string, compact = tr
 export function compactDiffers(value: number, lang: string): boolean {
   return compactNumber(value, lang) !== exactNumber(value, lang);
 }
+
+/**
+ * The unit an axis of `values` is written in, as the language's compact notation chooses it for
+ * the largest: 30664.85億 → 億 (÷ 10^8), 2.3 million → M (÷ 10^6); none (÷ 1) for small values.
+ * The axis then shows 3.07 under a title naming 萬億元, not 3066485000000.
+ */
+export function axisScale(values: readonly number[], lang: string): { divisor: number; word: string } {
+  const largest = Math.max(0, ...values.map(Math.abs));
+  const word = (n: number) => compactNumber(n, lang).replace(/[\d.,\s\u00a0-]/g, '');
+  const wanted = word(largest);
+  if (wanted === '') return { divisor: 1, word: '' };
+  for (let power = 1; power <= 18; power++) {
+    if (word(10 ** power) === wanted) return { divisor: 10 ** power, word: wanted };
+  }
+  return { divisor: 1, word: '' };
+}

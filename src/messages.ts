@@ -69,15 +69,15 @@ export const msg = {
   cellNotNumber: (ref: string, text: string) => `names the cell ${ref}, which holds ${text === '' ? 'nothing' : JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)}, not a number: name the cell that holds the figure.`,
   cellDiffers: (ref: string, text: string, value: number) => `names the cell ${ref}, which holds ${text}, not the figure's value ${value}: correct the value or the cell.`,
   sourceShapes:
-    'must be one of: the exact words of the source text (a quote), `{ cell: book.xlsx!Sheet!C12 }` (a workbook cell holding the value) or `{ citation: { publication: …, table: …, page: …, url: …, date: … } }` (another publication).',
+    'must be one of: the exact words of the source text (a quote), `{ cell: book.xlsx!Sheet!C12 }` (a workbook cell holding the value), `{ citation: { publication: …, table: …, page: …, url: …, date: … } }` (another publication) or `{ citation: id }` (one of dataset.yaml\'s `citations`).',
   rankShapes:
     'must be one of: `position: N` (the city\'s place, a whole number), `within: N` (among the first N) or `listed: true` (on a list, without a place), each with its `source`; not two of them.',
   sourceNotFound: (file: string, near?: Departure) =>
     near
       ? `is not found verbatim in ${file}. The nearest passage there reads "${near.passage}": the quote's character ${near.position} is ${characterName(near.quoted)}, where ${file} has ${near.found === undefined ? 'nothing more' : characterName(near.found)}. Quote the source exactly (same characters and punctuation).`
       : `is not found verbatim in ${file}. Quote the source exactly (same characters and punctuation).`,
-  figuresFileMissing: (path: string) =>
-    `names ${path}, which does not exist. Check the path (it is relative to dataset.yaml) or remove \`figures\`.`,
+  tableFileMissing: (path: string, key: string) =>
+    `names ${path}, which does not exist. Check the path (it is relative to dataset.yaml) or remove \`${key}\`.`,
   csvQuoteNotClosed:
     'opens a quoted cell that is never closed: the file may be cut short. Close the cell with a quote (") or export the file again; a quote inside a cell is written twice ("").',
   csvClosingQuote: 'follows the closing quote of a cell. A quoted cell must end at its quote: put the whole cell in quotes and write each quote inside it twice ("").',
@@ -105,7 +105,11 @@ export const msg = {
   missingColumn: (name: string) => `is a required column but the header lacks it: add a "${name}" column.`,
   csvCellCount: (cells: number, columns: number) =>
     `this row has ${cells} cell${cells === 1 ? '' : 's'} but the header has ${columns} columns. Quote a cell that contains a comma ("…"), or add the missing cells (they may be empty).`,
-  csvCellRequired: (column: string) => `is empty: every figure needs its ${column}. Fill in the cell.`,
+  csvCellRequired: (column: string) => `is empty: every row needs its ${column}. Fill in the cell.`,
+  textField: (field: string) => `is "${field}", not one of headline, narrative or commentary: write which of a city's texts the row holds.`,
+  textTwice: (line: number) => `gives the city's commentary a second time (first on row ${line}): a city has one commentary. Join the two rows, or make one narrative.`,
+  givenTwice: (field: string, table: string) => `gives the city's ${field}, which ${table} gives too: keep one of them.`,
+  textWithoutTable: 'names a table of the cities\' words, which is read only with a cities table: set `cities` to the table of cities too (book.xlsx!Cities), or put the words in the city files.',
   notPlainNumber: (text: string, suggestion: string | undefined) =>
     `must be a plain number, not the text ${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)}. ${suggestion ? `Write ${suggestion}` : 'Write the number in digits, like 1234, 3.5 or -2'}: no thousands separators, units or number words.`,
   /**
@@ -125,7 +129,13 @@ export const msg = {
   notBoolean: (text: string) => `must be true or false (or yes/no, 1/0), not ${JSON.stringify(text)}. Leave it empty for false.`,
   derivedFromMissing: 'is empty but derived_method is given: list the ids of the figures this one is computed from (separated by spaces or ";").',
   derivedMethodMissing: 'is empty but derived_from is given: say how the value is computed from those figures.',
-  csvSourceRequired: 'is required: quote the fragment of the source that states this figure, or fill in derived_from and derived_method.',
+  csvSourceRequired: (derivable: boolean) =>
+    `is required: quote the fragment of the source that states this figure, or fill in \`citation\` (the id of one of dataset.yaml's \`citations\`) or \`cell\` (book.xlsx!Sheet!C12)${derivable ? ', or derived_from and derived_method' : ''}.`,
+  csvSourcesTwice: (columns: readonly string[]) => `a figure is stated in one place, but this row fills ${columns.join(' and ')}: keep one of them.`,
+  unknownCitation: (id: string, known: readonly string[]) =>
+    `citation "${id}" is not defined. ${known.length > 0 ? `Use one of ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', …' : ''}, or add it` : 'Add it'} under \`citations\` in dataset.yaml (publication, title, table, page, url, date).`,
+  seriesTwice: (metric: string, period: string, line: number) =>
+    `gives ${metric} of ${period} a second time (first on row ${line}): a series has one value per period. Delete one row, or tell them apart with \`subject\`.`,
   csvStatedAndDerived: 'a figure is either stated (source) or derived (derived_from, derived_method), not both: empty one of them.',
   csvUnknownCity: (id: string, known: readonly string[]) =>
     `"${id}" is not a city of this dataset. Use one of the ids in dataset.yaml's \`cities\` (${known.slice(0, 10).join(', ')}${known.length > 10 ? ', …' : ''}) or add the city there.`,

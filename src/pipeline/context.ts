@@ -5,7 +5,7 @@
  * tied to the source fragment it comes from. Templates only arrange.
  */
 import path from 'node:path';
-import { compactDiffers, percent, withUnit } from '../format.js';
+import { axisScale, compactDiffers, percent, withUnit } from '../format.js';
 import type { Labels } from '../labels.js';
 import { CELL_REF, metricLabel, type CityData, type FieldDeclarationData, type FigureData, type RankData } from './schema.js';
 import type { Valid } from './validate.js';
@@ -31,6 +31,8 @@ export interface FigureView {
   /** Footnote number of its source in the document's source list. */
   readonly note: number | undefined;
   readonly key: boolean;
+  /** The figure is one period of a series: the series' table prints it (the list of other figures does not). */
+  readonly inSeries: boolean;
   /** The dataset's own figure fields, as the data gives them. */
   readonly [field: string]: unknown;
 }
@@ -53,6 +55,13 @@ export interface ChartRow {
   /** The row is about the city the document is for (cross-city charts). */
   readonly current: boolean;
   readonly order: number;
+}
+
+/** A table of series: a row per period, a column per series (a metric, or what its figures are about). */
+export interface SeriesTable {
+  readonly caption: string;
+  readonly columns: readonly string[];
+  readonly rows: readonly { readonly period: string; readonly cells: readonly ({ readonly display: string; readonly note: number | undefined; readonly derived: boolean } | null)[] }[];
 }
 
 /** What templates see of the dataset, the same in every document. */
@@ -81,6 +90,8 @@ export interface CityView {
   readonly keyFigures: readonly FigureView[];
   readonly programmes: readonly { readonly name: string; readonly kind: string; readonly source: string }[];
   readonly charts: readonly ChartView[];
+  /** The city's series as tables, periods down and series across: what its series charts draw, with each value's note. */
+  readonly tables: readonly SeriesTable[];
   readonly hasDerived: boolean;
   /** The dataset's own city fields that print as text, in the order dataset.yaml declares them, with their labels. */
   readonly facts: readonly { readonly name: string; readonly label: string; readonly value: string }[];
@@ -138,8 +149,14 @@ export function buildOverviewContext(valid: Valid, cities: readonly CityContext[
 
   const metrics = new Map<string, { city: CityView; figure: FigureView }[]>();
   for (const { city } of cities) {
+    const seen = new Set<string>();
     for (const figure of city.figures) {
-      if (figure.derived) continue;
+      // A series is compared in its own chart (below); of it, the bars show the dataset's period.
+      if (figure.derived || (figure.inSeries && figure.period !== dataset.period)) continue;
+      // Once per period and subject: a key figure and its series row state the same value.
+      const as = JSON.stringify([figure.metric, figure.subject ?? '', figure.period]);
+      if (seen.has(as)) continue;
+      seen.add(as);
       const list = metrics.get(figure.metric) ?? [];
       list.push({ city, figure });
       metrics.set(figure.metric, list);
@@ -162,6 +179,7 @@ export function buildOverviewContext(valid: Valid, cities: readonly CityContext[
       }));
     charts.push({ id: `compare-${metric}`, spec: 'bars', title: metricLabel(valid.dataset, metric), note: periods.size > 1 ? labels.words.periodsDiffer : undefined, rows });
   }
+  if (specs.has('lines')) charts.push(...trendCharts(cities.map((c) => c.city), valid));
 
   return {
     lang,
@@ -172,6 +190,41 @@ export function buildOverviewContext(valid: Valid, cities: readonly CityContext[
     ranks: cities.map(({ city }) => ({ name: city.name, text: city.rank?.text ?? labels.words.rankUnknown, stated: city.rank !== undefined })),
     charts,
   };
+}
+
+/**
+ * Several cities over time: for each metric that at least two cities state as a series of their
+ * own (not of a subject), one chart with a line per city, on one axis.
+ */
+function trendCharts(cities: readonly CityView[], valid: Valid): ChartView[] {
+  const byMetric = new Map<string, { city: CityView; figures: FigureView[] }[]>();
+  for (const city of cities) {
+    const own = new Map<string, FigureView[]>();
+    for (const figure of city.figures) {
+      if (!figure.inSeries || figure.subject !== undefined || figure.derived) continue;
+      const key = JSON.stringify([figure.metric, figure.unit]);
+      const list = own.get(key) ?? [];
+      // One point a period, as in the city's own chart.
+      if (!list.some((f) => f.period === figure.period)) list.push(figure);
+      own.set(key, list);
+    }
+    for (const [key, figures] of own) {
+      if (figures.length < SERIES_PERIODS) continue;
+      const list = byMetric.get(key) ?? [];
+      list.push({ city, figures });
+      byMetric.set(key, list);
+    }
+  }
+  const charts: ChartView[] = [];
+  for (const [key, entries] of byMetric) {
+    if (entries.length < 2) continue;
+    const [metric, unit] = JSON.parse(key) as [string, string];
+    const periods = [...new Set(entries.flatMap((e) => e.figures.map((f) => f.period)))].sort(periodOrder);
+    const scale = axisScale(entries.flatMap((e) => e.figures.map((f) => f.value)), valid.dataset.lang);
+    const rows = entries.flatMap(({ city, figures }) => figures.map((f) => ({ ...pointRow(f, { periods }, f.period, city.name, scale.divisor), valueText: '' })));
+    charts.push({ id: `trend-${metric}${charts.some((c) => c.id === `trend-${metric}`) ? '-2' : ''}`, spec: 'lines', title: scaledTitle(metricLabel(valid.dataset, metric), scale.word, unit), note: undefined, rows });
+  }
+  return charts;
 }
 
 /**
@@ -201,7 +254,9 @@ export function contextBuilder(valid: Valid, options: ContextOptions, specs: Rea
         return notes.length;
       };
       const rank = city.rank ? { text: rankText(city.rank, labels), source: city.rank.source, note: cite(city.rank.source) } : undefined;
-      const figures = city.figures.map((f) => figureView(f, city, valid, f.source ? cite(f.source) : undefined));
+      const groups = findSeries(city.figures, dataset.period);
+      const grouped = new Set(groups.flatMap((g) => g.members));
+      const figures = city.figures.map((f, i) => figureView(f, city, valid, f.source ? cite(f.source) : undefined, grouped.has(i)));
       // Charts name their figures by id: one lookup each, however many figures a city has.
       const figureById = new Map(figures.map((f) => [f.id, f]));
       const charts: ChartView[] = city.charts.map((chart) => ({
@@ -211,6 +266,14 @@ export function contextBuilder(valid: Valid, options: ContextOptions, specs: Rea
         note: chart.note,
         rows: apart(chart.figures.map((id, order) => figureRow(figureById.get(id)!, order, labels)), chart.figures.map((id) => figureById.get(id)!)),
       }));
+      // A series a chart of the city file already draws is not drawn again.
+      const drawn = new Set(city.charts.flatMap((c) => c.figures));
+      const series = groups.map((g) => seriesView(g, figures, valid));
+      for (const one of series) {
+        if (one.lines.some((l) => l.points.some((p) => drawn.has(p.figure.id)))) continue;
+        const chart = seriesChart(one, specs, valid, `series-${one.metric}${one.index > 0 ? `-${one.index}` : ''}`);
+        if (chart) charts.push(chart);
+      }
       if (ranking && rows) charts.push(rankingChart(rows, city.id, labels, ranking.title));
 
       return {
@@ -231,6 +294,7 @@ export function contextBuilder(valid: Valid, options: ContextOptions, specs: Rea
           keyFigures: figures.filter((f) => f.key),
           programmes: city.programmes.map((p) => ({ name: p.name, kind: labels.words.programmeKinds[p.kind] ?? p.kind, source: p.source })),
           charts,
+          tables: seriesTables(series, labels),
           hasDerived: figures.some((f) => f.derived),
           facts: facts(city, valid),
           documents: Object.fromEntries(Object.entries(options.documents).map(([kind, output]) => [kind, `${output.replaceAll('{city}', city.id)}.pdf`])),
@@ -292,7 +356,9 @@ export function sourceText(source: FigureData['source'] & {}, valid: Valid): { t
     const [, file = '', sheet = '', column = '', row = ''] = CELL_REF.exec(source.cell) ?? [];
     return { text: `${path.basename(file)}, ${sheet}!${column.toUpperCase()}${row}`, quoted: false };
   }
-  const { publication, title, table, page, url, date } = source.citation;
+  // A citation by id is one of dataset.yaml's `citations` (validation saw that it is there).
+  const citation = typeof source.citation === 'string' ? valid.dataset.citations[source.citation]! : source.citation;
+  const { publication, title, table, page, url, date } = citation;
   const open = valid.labels.words.openTitle;
   const close = valid.labels.words.closeTitle;
   const parts = [publication, title && `${open}${title}${close}`, table, page === undefined ? undefined : typeof page === 'number' ? valid.labels.format('citationPage', { n: page }) : page, date, url].filter((p): p is string => Boolean(p));
@@ -304,7 +370,7 @@ function displayOf(f: FigureData, valid: Valid): string {
   return `${f.qualifier ? valid.labels.words[f.qualifier] : ''}${withUnit(f.value, f.unit, valid.dataset.lang)}`;
 }
 
-function figureView(f: FigureData, city: CityData, valid: Valid, note: number | undefined): FigureView {
+function figureView(f: FigureData, city: CityData, valid: Valid, note: number | undefined, inSeries: boolean): FigureView {
   const lang = valid.dataset.lang;
   return {
     ...ownFields(f, valid.fields.figure),
@@ -328,7 +394,159 @@ function figureView(f: FigureData, city: CityData, valid: Valid, note: number | 
     source: f.source === undefined ? undefined : sourceText(f.source, valid).text,
     note,
     key: f.key,
+    inSeries,
   };
+}
+
+/** Periods a metric needs before its figures are a series: drawn as a line and printed as a table. */
+export const SERIES_PERIODS = 3;
+
+/** Periods in the order they run: 2017年 before 2021年, 2013-Q2 before 2013-Q10. */
+const periodOrder = new Intl.Collator('en', { numeric: true }).compare;
+
+interface SeriesGroup {
+  readonly metric: string;
+  readonly unit: string;
+  /** The figures of the series, by their index among the city's figures. */
+  readonly members: readonly number[];
+  /** Which group of this metric it is (a metric stated in two units makes two). */
+  readonly index: number;
+}
+
+/**
+ * A city's series: the stated figures of one metric and unit over at least SERIES_PERIODS
+ * periods, from any table or file. A figure computed from others (derived) is not a point.
+ */
+function findSeries(figures: readonly FigureData[], defaultPeriod: string): SeriesGroup[] {
+  const byMetric = new Map<string, number[]>();
+  figures.forEach((f, i) => {
+    if (f.derived) return;
+    const key = JSON.stringify([f.metric, f.unit]);
+    const list = byMetric.get(key);
+    if (list) list.push(i);
+    else byMetric.set(key, [i]);
+  });
+  const groups: SeriesGroup[] = [];
+  const perMetric = new Map<string, number>();
+  for (const [key, members] of byMetric) {
+    const [metric, unit] = JSON.parse(key) as [string, string];
+    if (new Set(members.map((i) => figures[i]!.period ?? defaultPeriod)).size < SERIES_PERIODS) continue;
+    const index = perMetric.get(metric) ?? 0;
+    perMetric.set(metric, index + 1);
+    groups.push({ metric, unit, members, index });
+  }
+  return groups;
+}
+
+interface SeriesView {
+  readonly metric: string;
+  readonly label: string;
+  readonly unit: string;
+  readonly index: number;
+  readonly periods: readonly string[];
+  /** One line per subject (the city itself first), each with one figure per period. */
+  readonly lines: readonly { readonly subject: string | undefined; readonly points: readonly { readonly period: string; readonly figure: FigureView }[] }[];
+}
+
+function seriesView(group: SeriesGroup, figures: readonly FigureView[], valid: Valid): SeriesView {
+  const members = group.members.map((i) => figures[i]!);
+  const periods = [...new Set(members.map((f) => f.period))].sort(periodOrder);
+  const subjects = [...new Set(members.map((f) => f.subject))].sort((a, b) => (a === undefined ? -1 : b === undefined ? 1 : 0));
+  const lines = subjects.map((subject) => {
+    const points: { period: string; figure: FigureView }[] = [];
+    for (const period of periods) {
+      // One point a period: a period stated twice (a key figure and its series row) is the first one.
+      const figure = members.find((f) => f.subject === subject && f.period === period);
+      if (figure) points.push({ period, figure });
+    }
+    return { subject, points };
+  });
+  return { metric: group.metric, label: metricLabel(valid.dataset, group.metric), unit: group.unit, index: group.index, periods, lines };
+}
+
+/**
+ * A series drawn as the templates can: one line (spec `line`, each point labelled), several
+ * subjects as parts of a whole (spec `stacked-bars`, for shares in %), or several lines (spec
+ * `lines`, on an axis in the unit the title names). Undefined when the templates lack the spec.
+ */
+function seriesChart(series: SeriesView, specs: ReadonlySet<string>, valid: Valid, id: string): ChartView | undefined {
+  const several = series.lines.length > 1;
+  const spec = !several ? 'line' : series.unit === '%' && specs.has('stacked-bars') ? 'stacked-bars' : 'lines';
+  if (!specs.has(spec)) return undefined;
+  const named = (line: SeriesView['lines'][number]) => line.subject ?? series.label;
+  const points = series.lines.flatMap((line) => line.points.map((p) => ({ line, ...p })));
+  if (spec === 'stacked-bars') {
+    return {
+      id,
+      spec,
+      title: `${series.label}(%)`,
+      note: undefined,
+      rows: points.map(({ line, period, figure }) => ({ ...pointRow(figure, series, period, named(line), 1), label: period })),
+    };
+  }
+  const scale = axisScale(points.map((p) => p.figure.value), valid.dataset.lang);
+  const labelled = several ? new Set() : labelledPoints(points.map((p) => p.figure));
+  return {
+    id,
+    spec,
+    title: scaledTitle(series.label, scale.word, series.unit),
+    note: undefined,
+    rows: points.map(({ line, period, figure }) => ({ ...pointRow(figure, series, period, named(line), scale.divisor), valueText: labelled.has(figure) ? figure.display : '' })),
+  };
+}
+
+/** Points a line labels with their values: all of a short line; of a long one (where labels would collide) its ends, highest and lowest. */
+const LABEL_ALL_POINTS = 6;
+function labelledPoints(figures: readonly FigureView[]): Set<FigureView> {
+  if (figures.length <= LABEL_ALL_POINTS) return new Set(figures);
+  const by = [...figures].sort((a, b) => a.value - b.value);
+  return new Set([figures[0]!, figures.at(-1)!, by[0]!, by.at(-1)!]);
+}
+
+/** A chart's title with the unit its axis is written in: 地区生产总值(万亿元). */
+function scaledTitle(label: string, word: string, unit: string): string {
+  return `${label}(${word}${unit})`;
+}
+
+function pointRow(figure: FigureView, series: Pick<SeriesView, 'periods'>, period: string, line: string, divisor: number): ChartRow {
+  return {
+    label: line,
+    series: line,
+    group: period,
+    value: figure.value / divisor,
+    valueText: figure.display,
+    style: figure.derived ? 'derived' : 'stated',
+    current: false,
+    order: series.periods.indexOf(period),
+  };
+}
+
+/**
+ * The tables a city's series print as: the series of one subject side by side (a column each),
+ * and a series of several subjects in a table of its own (a column per subject).
+ */
+function seriesTables(series: readonly SeriesView[], labels: Labels): SeriesTable[] {
+  const table = (caption: string, columns: { name: string; points: SeriesView['lines'][number]['points'] }[]): SeriesTable => {
+    const periods = [...new Set(columns.flatMap((c) => c.points.map((p) => p.period)))].sort(periodOrder);
+    return {
+      caption,
+      columns: columns.map((c) => c.name),
+      rows: periods.map((period) => ({
+        period,
+        cells: columns.map((c) => {
+          const figure = c.points.find((p) => p.period === period)?.figure;
+          return figure ? { display: figure.display, note: figure.note, derived: figure.derived } : null;
+        }),
+      })),
+    };
+  };
+  const single = series.filter((s) => s.lines.length === 1);
+  const tables: SeriesTable[] = [];
+  if (single.length > 0) tables.push(table(labels.list(single.map((s) => s.label)), single.map((s) => ({ name: s.lines[0]!.subject ? `${s.lines[0]!.subject} · ${s.label}` : s.label, points: s.lines[0]!.points }))));
+  for (const s of series.filter((one) => one.lines.length > 1)) {
+    tables.push(table(s.label, s.lines.map((l) => ({ name: l.subject ?? s.label, points: l.points }))));
+  }
+  return tables;
 }
 
 function figureRow(f: FigureView, order: number, labels: Labels): ChartRow {

@@ -15,11 +15,57 @@ import type { Problem } from '../errors.js';
 import { msg } from '../messages.js';
 import { csvNumber } from './numbers.js';
 
-/** The columns a row needs: where the figure belongs, what it is, its value. */
-export const REQUIRED_COLUMNS = ['city', 'id', 'metric', 'value', 'unit'] as const;
-export const OPTIONAL_COLUMNS = ['label', 'subject', 'qualifier', 'period', 'key', 'source', 'change', 'derived_from', 'derived_method'] as const;
-export type Column = (typeof REQUIRED_COLUMNS)[number] | (typeof OPTIONAL_COLUMNS)[number];
-export const COLUMNS: readonly Column[] = [...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS];
+/** The columns of one kind of table: those a row needs, then those it may have. */
+export interface Layout {
+  /** What the table is, as dataset.yaml names it: figures, series, cities, text. */
+  readonly name: 'figures' | 'series' | 'cities' | 'text';
+  readonly required: readonly string[];
+  readonly columns: readonly string[];
+  /** Columns of the dataset's own besides `columns` (a city's names by language, its declared fields). */
+  readonly more?: (column: string) => boolean;
+}
+
+/**
+ * Figures, one per row: where the figure belongs, what it is, its value, then the rest of a
+ * figure's fields. Where it is stated is one of `source` (a quote), `citation` (the id of one of
+ * dataset.yaml's `citations`) or `cell` (a workbook cell).
+ */
+export const FIGURES: Layout = {
+  name: 'figures',
+  required: ['city', 'id', 'metric', 'value', 'unit'],
+  columns: ['city', 'id', 'metric', 'value', 'unit', 'label', 'subject', 'qualifier', 'period', 'key', 'source', 'citation', 'cell', 'change', 'derived_from', 'derived_method'],
+};
+
+/**
+ * Series, one value per row: a metric of a city in one period. Rows have no ids (nothing names
+ * them one by one): a metric's rows over the periods are drawn and tabled together.
+ */
+export const SERIES: Layout = {
+  name: 'series',
+  required: ['city', 'metric', 'period', 'value', 'unit'],
+  columns: ['city', 'metric', 'period', 'value', 'unit', 'label', 'subject', 'qualifier', 'source', 'citation', 'cell'],
+};
+
+/**
+ * Cities, one per row, in the order documents take them: the id, the name in the dataset's
+ * language (`name`) and in others (`name_en`), other names (`aliases`, separated by ";"), the
+ * stated rank and its quote, and the fields the dataset declares for cities, by their names.
+ */
+export function citiesLayout(fields: readonly string[]): Layout {
+  return {
+    name: 'cities',
+    required: ['id', 'name'],
+    columns: ['id', 'name', 'aliases', 'rank_position', 'rank_within', 'rank_listed', 'rank_source'],
+    more: (column) => /^name_[a-zA-Z]{2,3}(?:-[a-zA-Z0-9]{2,8})*$/.test(column) || fields.includes(column),
+  };
+}
+
+/** The words of the cities, one piece per row in reading order: a headline phrase, a paragraph of the narrative, the commentary. */
+export const TEXT: Layout = { name: 'text', required: ['city', 'field', 'text'], columns: ['city', 'field', 'text'] };
+
+/** The figures table's columns. */
+export const COLUMNS = FIGURES.columns;
+export type Column = string;
 
 /**
  * Where a cell is: its line and column in a CSV file; in a workbook, its row and column
@@ -31,9 +77,17 @@ export interface Position {
   readonly sheet?: string;
 }
 
+/** The table a row is of: its file as shown, its kind, the known columns its header has. */
+export interface TableOf {
+  readonly shown: string;
+  readonly layout: Layout;
+  readonly columns: ReadonlySet<string>;
+}
+
 export interface CsvRow {
   /** Cell text by column, trimmed; empty cells are left out (an empty cell is a field not given). */
   readonly cells: Readonly<Partial<Record<Column, string>>>;
+  readonly table: TableOf;
   /** Cells that hold no text a figure can take (a workbook's date, error or formula without a value), with what to do. */
   readonly unreadable?: ReadonlyMap<Column, string>;
   /** Where the cell of a column starts; where the row starts for a column the header lacks. */
@@ -46,6 +100,7 @@ export interface CsvFile {
   /** Path as shown to the user. */
   readonly shown: string;
   readonly sha256: string;
+  readonly layout: Layout;
   /** The known columns the header has. */
   readonly columns: ReadonlySet<string>;
   /** Data rows in file order; blank rows and rows of the wrong length (reported) are left out. */
@@ -61,12 +116,12 @@ export interface CsvFile {
 }
 
 /** A figures file that names no readable file: no rows, and incomplete. */
-export function unreadableCsv(file: string, shown: string): CsvFile {
-  return { path: file, shown, sha256: '', columns: new Set(), rows: [], complete: false, whole: false };
+export function unreadableCsv(file: string, shown: string, layout: Layout): CsvFile {
+  return { path: file, shown, sha256: '', layout, columns: new Set(), rows: [], complete: false, whole: false };
 }
 
-/** Read a figures CSV; its syntax, header and row-length problems go to `problems`. */
-export function readCsv(file: string, shown: string, text: string, sha256: string, problems: Problem[]): CsvFile {
+/** Read a CSV table of figures or series; its syntax, header and row-length problems go to `problems`. */
+export function readCsv(file: string, shown: string, text: string, sha256: string, layout: Layout, problems: Problem[]): CsvFile {
   const position = positions(text);
   const report = (offset: number, field: string | undefined, message: string) =>
     problems.push({ file: shown, ...position(offset), ...(field === undefined ? {} : { field }), message });
@@ -114,15 +169,15 @@ export function readCsv(file: string, shown: string, text: string, sha256: strin
     report(failure.offset, header && failure.cell !== undefined ? names[failure.cell] || undefined : undefined, failure.message);
   }
   if (!header) {
-    if (!failure) report(0, undefined, msg.csvNoHeader(COLUMNS));
-    return { path: file, shown, sha256, columns: new Set(), rows: [], complete: false, whole: false };
+    if (!failure) report(0, undefined, msg.csvNoHeader(layout.columns));
+    return unreadableCsv(file, shown, layout);
   }
 
   // Spreadsheets set to some locales export with semicolons or tabs: one long column name says so.
   const separator = names.length === 1 ? [';', '\t'].find((c) => names[0]!.includes(c)) : undefined;
   if (separator) {
     report(header.start, undefined, msg.csvSeparator(separator));
-    return { path: file, shown, sha256, columns: new Set(), rows: [], complete: false, whole: false };
+    return { ...unreadableCsv(file, shown, layout), sha256 };
   }
 
   const records: TableRow[] = [];
@@ -140,10 +195,10 @@ export function readCsv(file: string, shown: string, text: string, sha256: strin
     }
     records.push({ cells: record.cells, at: (i) => position(i === undefined ? record.start : starts[i]!) });
   }
-  const table = figureTable({ cells: names, at: (i) => position(i === undefined ? header.start : headerStarts[i]!) }, records, (at, field, message) =>
+  const table = figureTable({ cells: names, at: (i) => position(i === undefined ? header.start : headerStarts[i]!) }, records, shown, layout, (at, field, message) =>
     problems.push({ file: shown, ...at, ...(field === undefined ? {} : { field }), message }),
   );
-  return { path: file, shown, sha256, columns: table.columns, rows: table.rows, complete: complete && table.complete, whole };
+  return { path: file, shown, sha256, layout, columns: table.columns, rows: table.rows, complete: complete && table.complete, whole };
 }
 
 /** A row of a table of figures: its cells' text, and where a cell is (the row's start for `undefined`). */
@@ -155,22 +210,25 @@ export interface TableRow {
 }
 
 /**
- * The figures of a table (a CSV file, a workbook's sheet): the header's names checked against the
- * columns a figure has (unknown, twice, missing ones reported at the header), then each row's cells
+ * The rows of a table (a CSV file, a workbook's sheet): the header's names checked against the
+ * layout's columns (unknown, twice, missing ones reported at the header), then each row's cells
  * by column. `rows` have no blank row.
  */
 export function figureTable(
   header: TableRow,
   rows: readonly TableRow[],
+  shown: string,
+  layout: Layout,
   report: (at: Position, field: string | undefined, message: string) => void,
 ): { columns: Set<string>; rows: CsvRow[]; complete: boolean } {
+  const COLUMNS = layout.columns;
   let complete = true;
   const names = header.cells.map((c) => c.trim());
   const index = new Map<string, number>();
   const unnamed: number[] = [];
   names.forEach((name, i) => {
     if (name === '') return void unnamed.push(i);
-    if (!(COLUMNS as readonly string[]).includes(name)) {
+    if (!COLUMNS.includes(name) && !layout.more?.(name)) {
       complete = false;
       const like = COLUMNS.find((c) => c === name.toLowerCase().replace(/[\s-]+/g, '_'));
       return void report(header.at(i), name, msg.unknownColumn(like, COLUMNS));
@@ -181,29 +239,31 @@ export function figureTable(
     }
     index.set(name, i);
   });
-  for (const name of REQUIRED_COLUMNS) {
+  for (const name of layout.required) {
     if (index.has(name)) continue;
     complete = false;
     report(header.at(undefined), name, msg.missingColumn(name));
   }
 
+  const named = [...COLUMNS, ...[...index.keys()].filter((c) => !COLUMNS.includes(c)).sort()];
+  const table: TableOf = { shown, layout, columns: new Set(index.keys()) };
   const out: CsvRow[] = [];
   const usedUnnamed = new Set<number>();
   for (const record of rows) {
     for (const i of unnamed) if ((record.cells[i] ?? '').trim() !== '') usedUnnamed.add(i);
     const cells: Partial<Record<Column, string>> = {};
-    // In the order of COLUMNS, so a row's content does not depend on the order of the columns.
-    for (const column of COLUMNS) {
+    // In the layout's order, so a row's content does not depend on the order of the columns.
+    for (const column of named) {
       const i = index.get(column);
       const value = i === undefined ? '' : (record.cells[i] ?? '').trim();
       if (value !== '') cells[column] = value;
     }
     const unreadable = new Map<Column, string>();
-    for (const column of COLUMNS) {
+    for (const column of named) {
       const message = record.bad?.get(index.get(column) ?? -1);
       if (message !== undefined) unreadable.set(column, message);
     }
-    out.push({ cells, ...(unreadable.size > 0 ? { unreadable } : {}), at: (column) => record.at(index.get(column)) });
+    out.push({ cells, table, ...(unreadable.size > 0 ? { unreadable } : {}), at: (column) => record.at(index.get(column)) });
   }
   // A column without a name is harmless while it is empty (spreadsheets export such trailing columns).
   for (const i of usedUnnamed) {
@@ -213,19 +273,29 @@ export function figureTable(
   return { columns: new Set(index.keys()), rows: out, complete };
 }
 
-/** The plain object a row stands for, in the Figure shape, and what is wrong with its cells. */
-export function rawFigure(row: CsvRow, columns: ReadonlySet<string>): { raw: Record<string, unknown>; problems: { column: Column; message: string }[] } {
+/**
+ * The plain object a row stands for, in the Figure shape, and what is wrong with its cells. A row
+ * of series has no id: it is given one from its place (`s12-gdp`, row 12), which nothing names.
+ */
+export function rawFigure(row: CsvRow, columns: ReadonlySet<string> = row.table.columns): { raw: Record<string, unknown>; problems: { column: Column; message: string }[] } {
   const cells = row.cells;
   const problems: { column: Column; message: string }[] = [];
   const bad = (column: Column, message: string) => problems.push({ column, message });
   for (const [column, message] of row.unreadable ?? []) bad(column, message);
   // A required column the header lacks is reported once, at the header, not on every row.
-  for (const column of REQUIRED_COLUMNS) if (columns.has(column) && cells[column] === undefined && !row.unreadable?.has(column)) bad(column, msg.csvCellRequired(column));
+  for (const column of row.table.layout.required) if (columns.has(column) && cells[column] === undefined && !row.unreadable?.has(column)) bad(column, msg.csvCellRequired(column));
 
   const raw: Record<string, unknown> = {};
-  for (const field of ['id', 'metric', 'label', 'subject', 'unit', 'qualifier', 'period', 'source'] as const) {
+  for (const field of ['id', 'metric', 'label', 'subject', 'unit', 'qualifier', 'period'] as const) {
     if (cells[field] !== undefined) raw[field] = cells[field];
   }
+  if (row.table.layout.name === 'series') raw.id = seriesId(row);
+  // Where the figure is stated: one of a quote, a citation, a cell.
+  const stated = (['source', 'citation', 'cell'] as const).filter((column) => cells[column] !== undefined);
+  if (stated.length > 1) bad(stated[1]!, msg.csvSourcesTwice(stated));
+  if (cells.source !== undefined) raw.source = cells.source;
+  else if (cells.citation !== undefined) raw.source = { citation: cells.citation };
+  else if (cells.cell !== undefined) raw.source = { cell: cells.cell };
   const number = (column: 'value' | 'change') => {
     const text = cells[column];
     if (text === undefined) return undefined;
@@ -254,20 +324,27 @@ export function rawFigure(row: CsvRow, columns: ReadonlySet<string>): { raw: Rec
     else if (method === undefined) bad('derived_method', msg.derivedMethodMissing);
     raw.derived = { from: from ?? [], method };
   }
-  if (cells.source === undefined && raw.derived === undefined) bad('source', msg.csvSourceRequired);
-  if (cells.source !== undefined && raw.derived !== undefined) bad('derived_from', msg.csvStatedAndDerived);
+  if (raw.source === undefined && raw.derived === undefined && !row.unreadable?.has('source')) bad('source', msg.csvSourceRequired(row.table.layout.name === 'figures'));
+  if (raw.source !== undefined && raw.derived !== undefined) bad('derived_from', msg.csvStatedAndDerived);
   return { raw, problems };
 }
 
-/** The column a field of the Figure schema comes from. */
-export function columnOf(fieldPath: readonly PropertyKey[]): Column {
+/** The id a row of series is known by inside a build: its row and metric (ids are at most 64 characters). */
+function seriesId(row: CsvRow): string {
+  return `s${row.at('city').line}-${row.cells.metric ?? ''}`.slice(0, 64).replace(/[-_]+$/, '');
+}
+
+/** The column of a row's table that a field of the Figure schema comes from. */
+export function columnOf(fieldPath: readonly PropertyKey[], row?: CsvRow): Column {
   const [field, sub] = fieldPath;
   if (field === 'derived') return sub === 'method' ? 'derived_method' : 'derived_from';
-  return (COLUMNS as readonly unknown[]).includes(field) ? (field as Column) : 'id';
+  if (field === 'source' && (sub === 'citation' || sub === 'cell')) return sub;
+  const columns = row?.table.layout.columns ?? COLUMNS;
+  return columns.includes(String(field)) ? String(field) : columns[0] === 'city' && row?.table.layout.name === 'series' ? 'city' : 'id';
 }
 
 /** What `key` accepts; spreadsheets write TRUE/FALSE, people write yes/no. */
-const BOOLEANS: Readonly<Record<string, boolean>> = { true: true, yes: true, '1': true, false: false, no: false, '0': false };
+export const BOOLEANS: Readonly<Record<string, boolean>> = { true: true, yes: true, '1': true, false: false, no: false, '0': false };
 
 /** Number words as powers of ten. */
 const MULTIPLIERS: Readonly<Record<string, number>> = { 千: 3, 萬: 4, 万: 4, 億: 8, 亿: 8, 萬億: 12, 万亿: 12, 兆: 12 };

@@ -17,7 +17,8 @@ import { LineCounter, parseDocument, isMap, isNode, isPair, isScalar, isSeq, typ
 import { DataError, type Problem } from '../errors.js';
 import { msg } from '../messages.js';
 import type { ResolvedConfig } from '../config.js';
-import { readCsv, unreadableCsv, type CsvFile, type CsvRow } from './csv.js';
+import { citiesLayout, FIGURES, readCsv, SERIES, TEXT, unreadableCsv, type CsvFile, type CsvRow, type Layout, type Position } from './csv.js';
+import { tableCities, type TableCity } from './cities.js';
 import { numberProblems } from './numbers.js';
 import { cellText, isWorkbook, openWorkbook, readWorkbook, workbookTarget } from './workbook.js';
 import { CELL_REF, Id } from './schema.js';
@@ -42,27 +43,36 @@ export interface YamlFile {
   readonly parsed: boolean;
   /** The file's syntax problems (and numbers written against the rule), found when it is first parsed. */
   readonly syntax: readonly Problem[];
+  /** Where a field stands when it is not in the file: a cell of a table (a city from the cities table). */
+  where?(fieldPath: readonly PropertyKey[]): (Position & { readonly file: string; readonly field: string }) | undefined;
 }
 
 export interface CityFile extends YamlFile {
   /** The id the file is named after: cities/<id>.yaml or cities/<id>.json. */
   readonly id: string;
-  /** The city's rows of the figures CSV, in file order. */
+  /** The city's rows of the figures table, then of the series table, each in file order. */
   readonly rows: readonly CsvRow[];
   /**
    * Hash of everything the city's data is made from: its file, and its rows
-   * of the figures CSV when it has any (so a city without rows keeps the hash
+   * of the tables when it has any (so a city without rows keeps the hash
    * of its file). Validated cities are remembered by it, and outputs hash it.
    */
   readonly key: string;
+  /**
+   * For a city of the cities table: its row (and words), and what its own file gives, if it has one
+   * (`value` is the two together).
+   */
+  readonly table?: { readonly city: TableCity; readonly fileValue: unknown };
 }
 
 export interface Loaded {
   readonly dataset: YamlFile;
-  /** City files in the order dataset.yaml lists them (missing ones left out). */
+  /** City files in the order dataset.yaml (or its cities table) lists them (missing ones left out). */
   readonly cities: readonly CityFile[];
-  /** The figures CSV dataset.yaml names, if it names one (with no rows when it cannot be read). */
-  readonly figures: CsvFile | undefined;
+  /** The ids of the cities the dataset lists, in its list or its cities table (undefined when neither can be read). */
+  readonly cityIds: readonly string[] | undefined;
+  /** The tables dataset.yaml names (`figures`, `series`: CSV files or workbook sheets), with no rows when one cannot be read. */
+  readonly tables: readonly CsvFile[];
   /** The source text figures quote, or undefined when it cannot be read. */
   readonly sourceText: string | undefined;
   readonly sourceFile: string | undefined;
@@ -94,50 +104,81 @@ export async function load(config: ResolvedConfig): Promise<Loaded> {
   const dataset = yamlFile(config.dataFile, shown(config.dataFile), datasetText);
 
   const listed = (dataset.value as { cities?: unknown } | undefined)?.cities;
-  const cityIds: unknown[] = Array.isArray(listed) ? listed : [];
-  const read: { id: string; file: string; text: string }[] = [];
+  // The cities are listed in dataset.yaml, or named by a table (book.xlsx!Cities) whose rows they are.
+  const fromTable = typeof listed === 'string';
+  const lang = String((dataset.value as { lang?: unknown } | undefined)?.lang ?? '');
+  const declared = (dataset.value as { fields?: { city?: unknown } } | undefined)?.fields?.city;
+  const cityFields = declared && typeof declared === 'object' ? (declared as Record<string, import('./schema.js').FieldDeclarationData>) : {};
+  const [cityTable, textTable, ...figureTables] = await Promise.all([
+    fromTable ? readTable(config, dataset, citiesLayout(Object.keys(cityFields)), shown, problems) : undefined,
+    readTable(config, dataset, TEXT, shown, problems),
+    readTable(config, dataset, FIGURES, shown, problems),
+    readTable(config, dataset, SERIES, shown, problems),
+  ]);
+  const tables = figureTables.filter((t) => t !== undefined);
+  const rowCities = cityTable ? tableCities(cityTable, textTable, lang, cityFields, problems) : [];
+  const cityIds: unknown[] = fromTable ? rowCities.map((c) => c.id) : Array.isArray(listed) ? listed : [];
+  if (fromTable) {
+    const seen = new Set<string>();
+    for (const row of cityTable?.rows ?? []) {
+      const id = row.cells.id;
+      if (id === undefined) continue;
+      const valid = Id.safeParse(id);
+      if (seen.has(id)) problems.push({ file: row.table.shown, ...row.at('id'), field: 'id', message: msg.duplicateCity(id) });
+      else if (!valid.success) problems.push({ file: row.table.shown, ...row.at('id'), field: 'id', message: `"${id}" ${valid.error.issues[0]?.message ?? ''}.` });
+      seen.add(id);
+    }
+    for (const row of textTable?.rows ?? []) {
+      const id = row.cells.city;
+      if (id !== undefined && !seen.has(id)) problems.push({ file: row.table.shown, ...row.at('city'), field: 'city', message: msg.csvUnknownCity(id, [...seen]) });
+    }
+  } else if (textTable) problems.push({ ...locate(dataset, ['text']), field: 'text', message: msg.textWithoutTable });
+
+  const read: { id: string; file?: string; text?: string }[] = [];
   const present = (file: string) => stat(file).then(
     () => true,
     (error: NodeJS.ErrnoException) => error.code !== 'ENOENT',
   );
-  const [, figures] = await Promise.all([
-    Promise.all(
-      cityIds.map(async (id, index) => {
-        // Only valid ids name files, by the schema's own rule (which refuses `../x` and device names such as
-        // `con`): anything else is reported by validation and never looked up. A city listed twice is read
-        // once (validation reports the duplicate).
-        if (typeof id !== 'string' || !Id.safeParse(id).success || cityIds.indexOf(id) !== index) return;
-        const yaml = path.join(config.dataDir, 'cities', `${id}.yaml`);
-        const json = path.join(config.dataDir, 'cities', `${id}.json`);
-        const [hasYaml, hasJson] = await Promise.all([present(yaml), present(json)]);
-        const where = () => ({ ...locate(dataset, ['cities', index]), field: `cities[${index}]` });
-        // Two files for one city: which one is meant is for the user to say, not for citybrief to guess.
-        if (hasYaml && hasJson) return void problems.push({ ...where(), message: msg.cityFileTwice(id, shown(yaml), shown(json)) });
-        if (!hasYaml && !hasJson) return void problems.push({ ...where(), message: msg.cityFileMissing(id, shown(yaml)) });
-        const file = hasYaml ? yaml : json;
-        try {
-          read[index] = { id, file, text: await readText(file) };
-        } catch (error) {
-          problems.push(unreadable(shown(file), error));
-        }
-      }),
-    ),
-    readFigures(config, dataset, shown, problems),
-  ]);
+  await Promise.all(
+    cityIds.map(async (id, index) => {
+      // Only valid ids name files, by the schema's own rule (which refuses `../x` and device names such as
+      // `con`): anything else is reported by validation and never looked up. A city listed twice is read
+      // once (validation reports the duplicate).
+      if (typeof id !== 'string' || !Id.safeParse(id).success || cityIds.indexOf(id) !== index) return;
+      const yaml = path.join(config.dataDir, 'cities', `${id}.yaml`);
+      const json = path.join(config.dataDir, 'cities', `${id}.json`);
+      const [hasYaml, hasJson] = await Promise.all([present(yaml), present(json)]);
+      const where = () => (fromTable ? rowCities[index]!.where(['id']) : { ...locate(dataset, ['cities', index]), field: `cities[${index}]` });
+      // Two files for one city: which one is meant is for the user to say, not for citybrief to guess.
+      if (hasYaml && hasJson) return void problems.push({ ...where(), message: msg.cityFileTwice(id, shown(yaml), shown(json)) });
+      // A city of the cities table needs no file of its own.
+      if (!hasYaml && !hasJson) return fromTable ? void (read[index] = { id }) : void problems.push({ ...where(), message: msg.cityFileMissing(id, shown(yaml)) });
+      const file = hasYaml ? yaml : json;
+      try {
+        read[index] = { id, file, text: await readText(file) };
+      } catch (error) {
+        problems.push(unreadable(shown(file), error));
+      }
+    }),
+  );
 
   const rowsOf = new Map<string, CsvRow[]>();
-  for (const row of figures?.rows ?? []) {
+  for (const row of tables.flatMap((t) => t.rows)) {
     const id = row.cells.city;
     if (id === undefined) continue;
     const rows = rowsOf.get(id);
     if (rows) rows.push(row);
     else rowsOf.set(id, [row]);
   }
+  const byId = new Map(rowCities.map((c) => [c.id, c]));
   const cities = read.filter(Boolean).map(({ id, file, text }) => {
     const rows = rowsOf.get(id) ?? [];
-    const fileSha = sha256(text);
-    const key = rows.length === 0 ? fileSha : sha256(JSON.stringify([fileSha, rows.map((r) => r.cells)]));
-    return yamlFile(file, shown(file), text, { id, rows, key });
+    const own = byId.get(id);
+    const fileSha = text === undefined ? null : sha256(text);
+    const made = own ? [fileSha, own.cells] : fileSha;
+    const key = rows.length === 0 && !own ? fileSha! : sha256(JSON.stringify([made, rows.map((r) => r.cells)]));
+    if (!own) return yamlFile(file!, shown(file!), text!, { id, rows, key });
+    return tableCityFile(own, file === undefined ? undefined : yamlFile(file, shown(file), text!), cityTable!, { id, rows, key });
   });
 
   let sourceText: string | undefined;
@@ -169,46 +210,54 @@ export async function load(config: ResolvedConfig): Promise<Loaded> {
   // Read again only to locate a problem with the logo, the one setting validation checks against the files.
   const project = config.projectFile && config.logo !== undefined ? yamlFile(config.projectFile, shown(config.projectFile), await readText(config.projectFile)) : undefined;
 
-  return { dataset, cities, figures, sourceText, sourceFile, sourceSha256: sourceText === undefined ? undefined : sha256(sourceText), labelsShown: shown(config.labelsDir), labels, project, problems };
+  return { dataset, cities, cityIds: (fromTable ? cityTable?.whole : Array.isArray(listed)) ? cityIds.filter((id): id is string => typeof id === 'string') : undefined, tables, sourceText, sourceFile, sourceSha256: sourceText === undefined ? undefined : sha256(sourceText), labelsShown: shown(config.labelsDir), labels, project, problems };
 }
 
 /**
  * The files dataset.yaml names besides the city files (its parsed `value`), resolved against its
- * folder: the source text and the figures CSV. A name that is not a string (or a blank figures
- * name) gives none; validation reports it.
+ * folder: the source text and the tables (figures, series), each a CSV file or a workbook with
+ * the sheet it names (book.xlsx!Figures). A name that is not a string (or a blank table name)
+ * gives none; validation reports it.
  */
-export function namedFiles(config: ResolvedConfig, value: unknown): { source?: string; figures?: string; figuresSheet?: string } {
-  const named = value as { figures?: unknown; source?: { file?: unknown } } | undefined;
+export function namedFiles(config: ResolvedConfig, value: unknown): { source?: string; figures?: string; figuresSheet?: string; series?: string; seriesSheet?: string } {
+  const named = value as { figures?: unknown; series?: unknown; source?: { file?: unknown } } | undefined;
   const source = named?.source?.file;
   // A workbook may be named with its sheet (book.xlsx!Figures): the file is what comes before.
-  const figures = typeof named?.figures === 'string' && named.figures.trim() !== '' ? workbookTarget(named.figures) : undefined;
+  const table = (name: unknown) => (typeof name === 'string' && name.trim() !== '' ? workbookTarget(name) : undefined);
+  const figures = table(named?.figures);
+  const series = table(named?.series);
   return {
     source: typeof source === 'string' ? path.resolve(config.dataDir, source) : undefined,
     figures: figures && path.resolve(config.dataDir, figures.file),
     figuresSheet: figures?.sheet,
+    series: series && path.resolve(config.dataDir, series.file),
+    seriesSheet: series?.sheet,
   };
 }
 
-/** The figures CSV named by dataset.yaml's `figures`, relative to the dataset file. */
-async function readFigures(config: ResolvedConfig, dataset: YamlFile, shown: (p: string) => string, problems: Problem[]): Promise<CsvFile | undefined> {
-  const { figures: file, figuresSheet } = namedFiles(config, dataset.value);
+/** The table dataset.yaml names under the layout's name (`figures`, `series`), relative to the dataset file. */
+async function readTable(config: ResolvedConfig, dataset: YamlFile, layout: Layout, shown: (p: string) => string, problems: Problem[]): Promise<CsvFile | undefined> {
+  const value = (dataset.value ?? {}) as Record<string, unknown>;
+  const target = typeof value[layout.name] === 'string' && (value[layout.name] as string).trim() !== '' ? workbookTarget(value[layout.name] as string) : undefined;
+  const file = target && path.resolve(config.dataDir, target.file);
+  const sheet = target?.sheet;
   if (file === undefined) return undefined;
+  const where = () => ({ ...locate(dataset, [layout.name]), field: layout.name });
   if (outsideProject(config, file)) {
-    problems.push({ ...locate(dataset, ['figures']), field: 'figures', message: outsideMessage(config, file) });
-    return unreadableCsv(file, shown(file));
+    problems.push({ ...where(), message: outsideMessage(config, file) });
+    return unreadableCsv(file, shown(file), layout);
   }
   try {
     if (isWorkbook(file)) {
       const bytes = await readBytes(file);
-      return await readWorkbook(file, shown(file), bytes, sha256(bytes), figuresSheet, problems);
+      return await readWorkbook(file, shown(file), bytes, sha256(bytes), sheet, layout, problems);
     }
     const text = await readText(file);
-    return readCsv(file, shown(file), text, sha256(text), problems);
+    return readCsv(file, shown(file), text, sha256(text), layout, problems);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      problems.push({ ...locate(dataset, ['figures']), field: 'figures', message: msg.figuresFileMissing(shown(file)) });
-    } else problems.push(unreadable(shown(file), error));
-    return unreadableCsv(file, shown(file));
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') problems.push({ ...where(), message: msg.tableFileMissing(shown(file), layout.name) });
+    else problems.push(unreadable(shown(file), error));
+    return unreadableCsv(file, shown(file), layout);
   }
 }
 
@@ -465,7 +514,9 @@ function pathAt(node: unknown, offset: number, at: PropertyKey[] = []): Property
  * The position of a field path in a YAML file: the deepest node that exists
  * along the path (a missing field is reported where its parent stands).
  */
-export function locate(file: Pick<YamlFile, 'doc' | 'lines' | 'shown'>, fieldPath: readonly PropertyKey[], atKey = false): { file: string; line?: number; column?: number } {
+export function locate(file: Pick<YamlFile, 'doc' | 'lines' | 'shown' | 'where'>, fieldPath: readonly PropertyKey[], atKey = false): { file: string; line?: number; column?: number; sheet?: string; field?: string } {
+  const cell = file.where?.(fieldPath);
+  if (cell) return cell;
   let node: unknown = file.doc.contents;
   let found: Node | undefined = file.doc.contents ?? undefined;
   for (const [i, key] of fieldPath.entries()) {
@@ -491,4 +542,43 @@ export function locate(file: Pick<YamlFile, 'doc' | 'lines' | 'shown'>, fieldPat
 /** `figures[2].value` from ['figures', 2, 'value']. */
 export function fieldName(fieldPath: readonly PropertyKey[]): string {
   return fieldPath.map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i === 0 ? '' : '.'}${String(key)}`)).join('');
+}
+
+/**
+ * A city of the cities table as a city file: its value is the table's fields with its own file's
+ * (if it has one) beside them, and a field the table gives is located at its cell.
+ */
+function tableCityFile(city: TableCity, own: YamlFile | undefined, table: CsvFile, extra: { id: string; rows: readonly CsvRow[]; key: string }): CityFile {
+  const empty = own ? undefined : parseYaml(table.shown, '{}', [], 'YAML');
+  const fromTable = (fieldPath: readonly PropertyKey[]) => !own || (fieldPath.length > 0 && Object.hasOwn(city.value, String(fieldPath[0])));
+  return {
+    ...extra,
+    path: own?.path ?? table.path,
+    shown: own?.shown ?? table.shown,
+    sha256: own?.sha256 ?? '',
+    table: {
+      city,
+      get fileValue() {
+        return own?.value;
+      },
+    },
+    get doc() {
+      return own ? own.doc : empty!.doc;
+    },
+    get lines() {
+      return own ? own.lines : empty!.lines;
+    },
+    get value() {
+      const fileValue = own?.value;
+      // Where the file is not a mapping, its problem is its own: the table's fields still stand.
+      return fileValue && typeof fileValue === 'object' && !Array.isArray(fileValue) ? { ...fileValue, ...city.value } : city.value;
+    },
+    get parsed() {
+      return own ? own.parsed : true;
+    },
+    get syntax() {
+      return own ? own.syntax : [];
+    },
+    where: (fieldPath) => (fromTable(fieldPath) ? city.where(fieldPath) : undefined),
+  };
 }

@@ -61,7 +61,7 @@ const Citation = z.strictObject({
  * (`{ cell: book.xlsx!Sheet!C12 }`, checked to hold the value), or another publication
  * (`{ citation: { publication, table, page, url, date } }`).
  */
-const FigureSource = z.union([Text, z.strictObject({ cell: z.string().trim().regex(CELL_REF, { message: 'must name a workbook cell: book.xlsx!Sheet!C12' }) }), z.strictObject({ citation: Citation })], {
+const FigureSource = z.union([Text, z.strictObject({ cell: z.string().trim().regex(CELL_REF, { message: 'must name a workbook cell: book.xlsx!Sheet!C12' }) }), z.strictObject({ citation: z.union([Citation, Id]) })], {
   message: msg.sourceShapes,
 });
 
@@ -226,10 +226,17 @@ export const Dataset = z.strictObject({
       title: Text,
     })
     .optional(),
-  cities: z.array(Id).min(1),
+  /** The city ids in order, or a table of cities (book.xlsx!Cities, cities.csv): one city per row. */
+  cities: z.union([z.array(Id).min(1), Text], { message: 'must list city ids ([a, b]) or name a table of cities (book.xlsx!Cities or cities.csv)' }),
+  /** A table of the cities' words (headline, narrative, commentary), beside a table of cities. */
+  text: Text.optional(),
   metrics: z.record(Id, Metric),
-  /** A CSV file of more figures, relative to the dataset file: a `city` column and the Figure fields. */
+  /** A CSV file (or a workbook's sheet: book.xlsx!Sheet) of more figures, relative to the dataset file: a `city` column and the Figure fields. */
   figures: Text.optional(),
+  /** A CSV file or workbook sheet of series: city, metric, period, value, unit, source, one period per row. */
+  series: Text.optional(),
+  /** Publications figures cite by id (`citation: yearbook` in a row or a city file). */
+  citations: z.record(Id, Citation).default({}),
   /** Fields the dataset adds to its cities and figures. */
   fields: Fields.optional(),
 });
@@ -239,7 +246,9 @@ export type RankData = z.infer<typeof Rank>;
 export type ProgrammeData = z.infer<typeof Programme>;
 export type ChartRefData = z.infer<typeof ChartRef>;
 export type CityData = z.infer<typeof City>;
-export type DatasetData = z.infer<typeof Dataset>;
+/** A dataset as validated: its cities as ids, in order, whether dataset.yaml lists them or a table holds them. */
+export type DatasetData = Omit<z.infer<typeof Dataset>, 'cities'> & { readonly cities: readonly string[] };
+export type CitationData = z.infer<typeof Citation>;
 export type FieldDeclarationData = z.infer<typeof FieldDeclaration>;
 export type FieldsData = z.infer<typeof Fields>;
 

@@ -11,7 +11,7 @@ import type { z } from 'zod';
 import { DataError, type Problem } from '../errors.js';
 import { builtInLabels, LABELS, LabelsFile, makeLabels, type LabelValues, type Labels } from '../labels.js';
 import { msg } from '../messages.js';
-import { columnOf, rawFigure, suggestNumber, type CsvFile, type CsvRow } from './csv.js';
+import { columnOf, rawFigure, suggestNumber, type CsvRow } from './csv.js';
 import path from 'node:path';
 import { nearest } from '../nearest.js';
 import { departure } from './quotes.js';
@@ -64,10 +64,13 @@ const CITIES_PER_TURN = 25;
 export async function validate(loaded: Loaded, options: ValidateOptions): Promise<Valid> {
   // What reading found, then each file's syntax problems as it is read here, then what the checks find.
   const problems: Problem[] = [...loaded.problems, ...loaded.dataset.syntax];
+  // A field of a city from a table is located at its cell, under the cell's column.
   const at = (file: YamlFile, fieldPath: readonly PropertyKey[], message: string) =>
-    problems.push({ ...locate(file, fieldPath), field: fieldName(fieldPath), message });
+    problems.push({ field: fieldName(fieldPath), ...locate(file, fieldPath), message });
 
-  const dataset = checkShape(Dataset, loaded.dataset, problems);
+  const checked = checkShape(Dataset, loaded.dataset, problems);
+  // Cities named by a table are its rows: from here on, the dataset lists them as ids.
+  const dataset: DatasetData | undefined = checked && { ...checked, cities: typeof checked.cities === 'string' ? (loaded.cityIds ?? []) : checked.cities };
   for (const file of [loaded.dataset, ...loaded.labels]) checkDirection(file, at);
   // The dataset's own fields shape its cities even when something else in dataset.yaml is wrong.
   const declared = Fields.safeParse((loaded.dataset.value as { fields?: unknown } | undefined)?.fields ?? {});
@@ -93,9 +96,9 @@ export async function validate(loaded: Loaded, options: ValidateOptions): Promis
     const problem = imageProblem(options.logo);
     if (problem) problems.push({ ...locate(loaded.project, ['logo']), field: 'logo', message: problem });
   }
-  const csv = loaded.figures;
+  const tables = loaded.tables;
   const sourceName = loaded.sourceFile?.replace(/^.*[\\/]/, '') ?? 'the source';
-  const rowChecks = csv && rowChecker(csv, loaded.sourceText, sourceName, problems);
+  const rowChecks = rowChecker(loaded.sourceText, sourceName, problems);
 
   const cities: CityData[] = [];
   /** Checks of figures' workbook cells, under way while the cities are checked. */
@@ -109,10 +112,10 @@ export async function validate(loaded: Loaded, options: ValidateOptions): Promis
       await new Promise((resolve) => setImmediate(resolve));
       options.signal?.throwIfAborted();
     }
-    // Where each figure of the city comes from: its index in the city file, or its CSV row.
+    // Where each figure of the city comes from: its index in the city file, or its row of a table.
     let origins: (number | CsvRow)[] = [];
     // Every figure of the city is here: checks that look figures up by id would mislead otherwise.
-    let complete = csv?.complete ?? true;
+    let complete = tables.every((t) => t.complete);
     let city = options.known?.get(file.key);
     /** For a city whose file has problems of its own: the ids of all its figures, sound or not. */
     let partial: ReadonlySet<unknown> | undefined;
@@ -121,11 +124,18 @@ export async function validate(loaded: Loaded, options: ValidateOptions): Promis
       origins = [...Array.from({ length: fromFile }, (_, i) => i), ...file.rows];
     } else {
       problems.push(...file.syntax);
+      // A field a city's row (or its words) gives and its own file gives too: which one is meant is for the user to say.
+      const fileValue = file.table?.fileValue;
+      if (file.table && fileValue && typeof fileValue === 'object') {
+        for (const key of Object.keys(fileValue)) {
+          if (key !== 'id' && Object.hasOwn(file.table.city.value, key)) problems.push({ ...locate({ ...file, where: undefined }, [key], true), field: key, message: msg.givenTwice(key, file.table.city.where([key]).file) });
+        }
+      }
       // Quotes are checked on the raw file, so a city with schema errors still gets them reported.
       if (loaded.sourceText !== undefined) checkQuotes(file, loaded.sourceText, sourceName, at);
       checkDirection(file, at);
       const fromFile = checkShape(City, file, problems, undeclared) as CityData | undefined;
-      const fromCsv = file.rows.map((row) => ({ row, figure: rowChecks!(row) }));
+      const fromCsv = file.rows.map((row) => ({ row, figure: rowChecks(row) }));
       complete &&= fromCsv.every((f) => f.figure !== undefined);
       const added = fromCsv.filter((f): f is { row: CsvRow; figure: FigureData } => f.figure !== undefined);
       if (fromFile) {
@@ -151,10 +161,21 @@ export async function validate(loaded: Loaded, options: ValidateOptions): Promis
     const atFigure = (i: number, fieldPath: readonly PropertyKey[], message: string) => {
       const origin = origins[i];
       if (typeof origin === 'object') {
-        const column = columnOf(fieldPath);
-        problems.push({ file: csv!.shown, ...origin.at(column), field: column, message });
+        const column = columnOf(fieldPath, origin);
+        problems.push({ file: origin.table.shown, ...origin.at(column), field: column, message });
       } else at(file, ['figures', origin ?? i, ...fieldPath], message);
     };
+
+    // A series has one value per period: two rows of one metric, subject and period would be drawn as one point.
+    const periods = new Map<string, CsvRow>();
+    origins.forEach((origin) => {
+      if (typeof origin !== 'object' || origin.table.layout.name !== 'series') return;
+      const { metric = '', subject = '', period = '' } = origin.cells;
+      const as = JSON.stringify([metric, subject, period]);
+      const first = periods.get(as);
+      if (first) problems.push({ file: origin.table.shown, ...origin.at('period'), field: 'period', message: msg.seriesTwice(metric, period, first.at('period').line) });
+      else periods.set(as, origin);
+    });
 
     // A figure whose source is a workbook cell: the cell must hold its value (checked below, every build:
     // the workbook may change while the city file does not).
@@ -183,14 +204,17 @@ export async function validate(loaded: Loaded, options: ValidateOptions): Promis
     // An id no figure has is reported, unless a row of the city that could not be read may hold it
     // (a row with problems, or rows the CSV lost to a syntax error): that row's problems are
     // reported, not a missing figure that is there.
-    const rowIds = complete ? undefined : new Set(file.rows.map((r) => r.cells.id));
+    const idRows = file.rows.filter((r) => r.table.layout.name === 'figures');
+    const rowIds = complete ? undefined : new Set(idRows.map((r) => r.cells.id));
     const unsound = (id: string) =>
-      (rowIds !== undefined && (csv?.whole === false || rowIds.has(id) || rowIds.has(undefined))) || (partial !== undefined && (partial.has(id) || partial.has(undefined)));
+      (rowIds !== undefined && (tables.some((t) => t.layout.name === 'figures' && !t.whole) || rowIds.has(id) || rowIds.has(undefined))) || (partial !== undefined && (partial.has(id) || partial.has(undefined)));
     const missing = (id: string) => !figureById.has(id) && !unsound(id);
     city.figures.forEach((figure, i) => {
       if (figureIds.has(figure.id)) atFigure(i, ['id'], msg.duplicateFigure(figure.id));
       figureIds.add(figure.id);
       if (dataset && !Object.hasOwn(dataset.metrics, figure.metric)) atFigure(i, ['metric'], msg.unknownMetric(figure.metric));
+      const citation = figure.source && typeof figure.source === 'object' && 'citation' in figure.source ? figure.source.citation : undefined;
+      if (dataset && typeof citation === 'string' && !Object.hasOwn(dataset.citations, citation)) atFigure(i, ['source', 'citation'], msg.unknownCitation(citation, Object.keys(dataset.citations)));
       figure.derived?.from.forEach((id, j) => {
         if (missing(id)) atFigure(i, ['derived', 'from', j], msg.unknownFigure(id));
       });
@@ -233,17 +257,16 @@ export async function validate(loaded: Loaded, options: ValidateOptions): Promis
     });
   }
 
-  if (csv) {
+  {
     // Rows of no city file: of a city the dataset does not list (reported here), or of one whose file is
     // missing (reported by load). Their cells are checked all the same, so every problem shows at once.
-    const listed = (loaded.dataset.value as { cities?: unknown } | undefined)?.cities;
-    const ids = Array.isArray(listed) ? listed.filter((id): id is string => typeof id === 'string') : undefined;
+    const ids = loaded.cityIds;
     const taken = new Set(loaded.cities.flatMap((c) => c.rows));
-    for (const row of csv.rows) {
+    for (const row of tables.flatMap((t) => t.rows)) {
       if (taken.has(row)) continue;
       const id = row.cells.city;
-      if (id !== undefined && ids && !ids.includes(id)) problems.push({ file: csv.shown, ...row.at('city'), field: 'city', message: msg.csvUnknownCity(id, ids) });
-      rowChecks!(row);
+      if (id !== undefined && ids && !ids.includes(id)) problems.push({ file: row.table.shown, ...row.at('city'), field: 'city', message: msg.csvUnknownCity(id, ids) });
+      rowChecks(row);
     }
   }
 
@@ -258,7 +281,7 @@ export async function validate(loaded: Loaded, options: ValidateOptions): Promis
 
   await Promise.all(cellChecks);
   // Report in reading order: file by file, top to bottom.
-  const files = [loaded.dataset.shown, ...loaded.cities.map((c) => c.shown), ...(csv ? [csv.shown] : [])];
+  const files = [loaded.dataset.shown, ...loaded.cities.map((c) => c.shown), ...tables.map((t) => t.shown)];
   const rank = (file: string) => (files.indexOf(file) + files.length + 1) % (files.length + 1);
   problems.sort((a, b) => rank(a.file) - rank(b.file) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
   if (problems.length > 0 || !dataset || !labels || loaded.sourceText === undefined || loaded.sourceFile === undefined) throw new DataError(problems);
@@ -310,14 +333,14 @@ function resolveLabels(loaded: Loaded, lang: string | undefined, problems: Probl
 }
 
 /**
- * Checks one CSV row as a figure: its cells, the Figure schema, its quote.
+ * Checks one row of a table (figures, series) as a figure: its cells, the Figure schema, its quote.
  * Returns the figure, or undefined when the row has problems (all reported).
  */
-function rowChecker(csv: CsvFile, sourceText: string | undefined, sourceName: string, problems: Problem[]): (row: CsvRow) => FigureData | undefined {
+function rowChecker(sourceText: string | undefined, sourceName: string, problems: Problem[]): (row: CsvRow) => FigureData | undefined {
   return (row) => {
     const count = problems.length;
-    const report = (column: string, message: string) => problems.push({ file: csv.shown, ...row.at(column), field: column, message });
-    const { raw, problems: cells } = rawFigure(row, csv.columns);
+    const report = (column: string, message: string) => problems.push({ file: row.table.shown, ...row.at(column), field: column, message });
+    const { raw, problems: cells } = rawFigure(row);
     for (const [column, text] of Object.entries(row.cells)) {
       const control = typeof text === 'string' ? directionControl(text) : undefined;
       if (control) cells.push({ column: column as (typeof cells)[number]['column'], message: msg.directionControl(control) });
@@ -330,8 +353,8 @@ function rowChecker(csv: CsvFile, sourceText: string | undefined, sourceName: st
       // A column already reported (an empty or unreadable cell), or one the header lacks (reported there), is not reported again.
       const reported = new Set(cells.map((p) => p.column));
       for (const issue of result.error.issues) {
-        const column = columnOf(issue.path as PropertyKey[]);
-        if (reported.has(column) || !csv.columns.has(column)) continue;
+        const column = columnOf(issue.path as PropertyKey[], row);
+        if (reported.has(column) || !row.table.columns.has(column)) continue;
         reported.add(column);
         report(column, describe(issue, valueAt(raw, issue.path as PropertyKey[])));
       }
@@ -393,7 +416,7 @@ function checkQuotes(file: YamlFile, text: string, sourceName: string, at: (file
 /** A parsed file checked against a schema: its value, or undefined with every problem reported at its place. */
 export function checkShape<T extends z.ZodType>(
   schema: T,
-  file: Pick<YamlFile, 'parsed' | 'value' | 'doc' | 'lines' | 'shown'>,
+  file: Pick<YamlFile, 'parsed' | 'value' | 'doc' | 'lines' | 'shown' | 'where'>,
   problems: Problem[],
   unknownField: string | ((fieldPath: readonly PropertyKey[], key: string) => string) = msg.unknownField,
 ): z.output<T> | undefined {
@@ -407,7 +430,7 @@ export function checkShape<T extends z.ZodType>(
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
         const message = typeof unknownField === 'string' ? unknownField : unknownField(fieldPath, key);
-        problems.push({ ...locate(file, [...fieldPath, key], true), field: fieldName([...fieldPath, key]), message });
+        problems.push({ field: fieldName([...fieldPath, key]), ...locate(file, [...fieldPath, key], true), message });
       }
       continue;
     }
@@ -415,7 +438,7 @@ export function checkShape<T extends z.ZodType>(
     const where = locate(file, fieldPath);
     // A number written against the rule (0x10, 1e309, .nan) is reported where it stands already (numbers.ts), saying what to write.
     if (typeof value === 'number' && problems.some((p) => p.file === where.file && p.line === where.line && p.column === where.column)) continue;
-    problems.push({ ...where, field: fieldName(fieldPath) || undefined, message: describe(issue, value) });
+    problems.push({ field: fieldName(fieldPath) || undefined, ...where, message: describe(issue, value) });
   }
   return undefined;
 }

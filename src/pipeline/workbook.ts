@@ -26,10 +26,8 @@
 import type * as ExcelJS from 'exceljs';
 import type { Problem } from '../errors.js';
 import { msg } from '../messages.js';
-import { COLUMNS, figureTable, type CsvFile, type Position, type TableRow } from './csv.js';
+import { figureTable, unreadableCsv, type CsvFile, type Layout, type Position, type TableRow } from './csv.js';
 
-/** The sheet `figures: book.xlsx` reads when the workbook has more than one. */
-export const FIGURES_SHEET = 'figures';
 
 /** The file and the sheet a `figures` setting names: `book.xlsx` or `book.xlsx!Sheet name`. */
 export function workbookTarget(named: string): { file: string; sheet: string | undefined } {
@@ -57,9 +55,12 @@ export async function openWorkbook(bytes: Buffer): Promise<{ book: ExcelJS.Workb
   return { book };
 }
 
-/** Read the figures sheet of a workbook; its problems go to `problems`. */
-export async function readWorkbook(file: string, shown: string, bytes: Buffer, sha256: string, sheetName: string | undefined, problems: Problem[]): Promise<CsvFile> {
-  const empty: CsvFile = { path: file, shown, sha256, columns: new Set(), rows: [], complete: false, whole: false };
+/**
+ * Read a table of a workbook: the sheet named, else the one named as the layout (`figures`, in
+ * any case), else its only sheet. Its problems go to `problems`.
+ */
+export async function readWorkbook(file: string, shown: string, bytes: Buffer, sha256: string, sheetName: string | undefined, layout: Layout, problems: Problem[]): Promise<CsvFile> {
+  const empty: CsvFile = { ...unreadableCsv(file, shown, layout), sha256 };
   const fileProblem = (message: string) => problems.push({ file: shown, message });
 
   const opened = await openWorkbook(bytes);
@@ -68,8 +69,8 @@ export async function readWorkbook(file: string, shown: string, bytes: Buffer, s
   const sheet =
     sheetName !== undefined
       ? sheets.find((s) => s.name === sheetName)
-      : (sheets.find((s) => s.name.trim().toLowerCase() === FIGURES_SHEET) ?? (sheets.length === 1 ? sheets[0] : undefined));
-  if (!sheet) return fileProblem(msg.workbookNoSheet(sheetName ?? FIGURES_SHEET, sheets.map((s) => s.name))), empty;
+      : (sheets.find((s) => s.name.trim().toLowerCase() === layout.name) ?? (sheets.length === 1 ? sheets[0] : undefined));
+  if (!sheet) return fileProblem(msg.workbookNoSheet(sheetName ?? layout.name, sheets.map((s) => s.name))), empty;
 
   const at = (row: number, column: number): Position => ({ line: row, column, sheet: sheet.name });
   const report = (where: Position, field: string | undefined, message: string) =>
@@ -93,12 +94,12 @@ export async function readWorkbook(file: string, shown: string, bytes: Buffer, s
     if (cells.some((t) => t.trim() !== '') || bad.size > 0) rows.push({ number: r, cells, bad });
   }
   const [header, ...body] = rows;
-  if (!header) return report(at(1, 1), undefined, msg.csvNoHeader(COLUMNS)), empty;
+  if (!header) return report(at(1, 1), undefined, msg.csvNoHeader(layout.columns)), empty;
 
   // A cell that cannot be read is reported with the row's figure, under its column.
   const record = (row: (typeof rows)[number]): TableRow => ({ cells: row.cells, bad: row.bad, at: (i) => at(row.number, i === undefined ? 1 : i + 1) });
-  const table = figureTable(record(header), body.map(record), report);
-  return { path: file, shown, sha256, columns: table.columns, rows: table.rows, complete: table.complete, whole: true };
+  const table = figureTable(record(header), body.map(record), shown, layout, report);
+  return { path: file, shown, sha256, layout, columns: table.columns, rows: table.rows, complete: table.complete, whole: true };
 }
 
 /** What a cell holds, as the text a CSV cell would hold, or why it cannot be one. */

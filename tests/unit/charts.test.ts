@@ -31,7 +31,7 @@ const rows = [
 describe('chart specs', () => {
   it('loads the bundled specs', async () => {
     const specs = await loadChartSpecs(chartsDir, fonts);
-    expect([...specs.names].sort()).toEqual(['bars', 'grouped-bars', 'ranking']);
+    expect([...specs.names].sort()).toEqual(['bars', 'grouped-bars', 'line', 'lines', 'ranking', 'stacked-bars']);
     expect(specs.warnings).toEqual([]);
   });
 

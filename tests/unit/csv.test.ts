@@ -211,7 +211,7 @@ describe('broken CSV files: one located problem each, saying what to do', () => 
         file: shown('figures-file-missing', 'dataset.yaml'),
         ...at('figures-file-missing', 'dataset.yaml', 'sheets/figures.csv'),
         field: 'figures',
-        message: msg.figuresFileMissing(shown('figures-file-missing', 'sheets/figures.csv')),
+        message: msg.tableFileMissing(shown('figures-file-missing', 'sheets/figures.csv'), 'figures'),
       },
     ]);
     expect(problems[0]!.message).toMatch(/relative to dataset.yaml/);

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LineCounter, parseDocument } from 'yaml';
 import { msg } from '../../src/messages.js';
-import { COLUMNS, rawFigure, suggestNumber, type CsvRow } from '../../src/pipeline/csv.js';
+import { COLUMNS, FIGURES, rawFigure, suggestNumber, type CsvRow } from '../../src/pipeline/csv.js';
 import { csvNumber, numberProblem, numberProblems } from '../../src/pipeline/numbers.js';
 import { problemsOf, root } from '../helpers/fixtures.js';
 
@@ -218,8 +218,8 @@ describe('CSV cells: the same rule, for what the CSV accepts (no exponent)', () 
   });
 
   it('a row: value and change are read by the rule; other text still gets the plain number it may mean', () => {
-    const row = (cells: CsvRow['cells']): CsvRow => ({ cells: { city: 'alpha', id: 'a', metric: 'm', unit: '件', source: 'x', ...cells }, at: () => ({ line: 2, column: 1 }) });
     const columns = new Set<string>(COLUMNS);
+    const row = (cells: CsvRow['cells']): CsvRow => ({ cells: { city: 'alpha', id: 'a', metric: 'm', unit: '件', source: 'x', ...cells }, table: { shown: 'figures.csv', layout: FIGURES, columns }, at: () => ({ line: 2, column: 1 }) });
     expect(rawFigure(row({ value: '+5', change: '+12.5' }), columns).problems).toEqual([
       { column: 'value', message: msg.numberNotDecimal('+5', 'plus', '5', false) },
       { column: 'change', message: msg.numberNotDecimal('+12.5', 'plus', '12.5', false) },
