@@ -49,7 +49,10 @@ export function tableCities(table: CsvFile, text: CsvFile | undefined, lang: str
   const cities: TableCity[] = [];
   for (const row of table.rows) {
     const id = row.cells.id;
-    if (id === undefined) continue;
+    if (id === undefined) {
+      if (!row.unreadable?.has('id')) report(row, 'id', msg.csvCellRequired('id'));
+      continue;
+    }
     const value: Record<string, unknown> = { id };
     const at = new Map<string, { row: CsvRow; column: string }>();
     const put = (field: string, item: unknown, column: string, from = row) => {
@@ -75,7 +78,9 @@ export function tableCities(table: CsvFile, text: CsvFile | undefined, lang: str
     if (cells.rank_within !== undefined) rank.within = number('rank_within');
     if (cells.rank_listed !== undefined) rank.listed = bool(cells.rank_listed) ?? cells.rank_listed;
     if (cells.rank_source !== undefined) rank.source = cells.rank_source;
-    if (Object.keys(rank).length > 0) put('rank', rank, ['rank_position', 'rank_within', 'rank_listed', 'rank_source'].find((c) => cells[c] !== undefined)!);
+    // A rank whose number could not be read is reported at its cell, not again as a rank of the wrong shape.
+    const readable = !Object.values(rank).includes(undefined);
+    if (Object.keys(rank).length > 0 && readable) put('rank', rank, ['rank_position', 'rank_within', 'rank_listed', 'rank_source'].find((c) => cells[c] !== undefined)!);
 
     for (const [name, declaration] of Object.entries(fields)) {
       const cell = cells[name];
