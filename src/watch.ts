@@ -73,6 +73,6 @@ function externalFiles(config: ResolvedConfig): string[] {
     return []; // the build reports what is wrong with it
   }
   const inside = (file: string, dir: string) => !path.relative(dir, file).startsWith('..');
-  const { source, figures, series } = namedFiles(config, dataset);
-  return [figures, series, source].filter((f): f is string => f !== undefined && !inside(f, config.dataDir) && !inside(f, config.templatesDir));
+  const { source, tables } = namedFiles(config, dataset);
+  return [...tables, source].filter((f): f is string => f !== undefined && !inside(f, config.dataDir) && !inside(f, config.templatesDir));
 }

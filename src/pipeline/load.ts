@@ -215,30 +215,31 @@ export async function load(config: ResolvedConfig): Promise<Loaded> {
 
 /**
  * The files dataset.yaml names besides the city files (its parsed `value`), resolved against its
- * folder: the source text and the tables (figures, series), each a CSV file or a workbook with
- * the sheet it names (book.xlsx!Figures). A name that is not a string (or a blank table name)
- * gives none; validation reports it.
+ * folder: the source text, and the files its tables (figures, series, cities, text) are read
+ * from, each a CSV file or a workbook named with its sheet (book.xlsx!Figures). A name that is
+ * not a string gives none; validation reports it.
  */
-export function namedFiles(config: ResolvedConfig, value: unknown): { source?: string; figures?: string; figuresSheet?: string; series?: string; seriesSheet?: string } {
-  const named = value as { figures?: unknown; series?: unknown; source?: { file?: unknown } } | undefined;
+export function namedFiles(config: ResolvedConfig, value: unknown): { source?: string; tables: string[] } {
+  const named = value as Record<string, unknown> & { source?: { file?: unknown } } | undefined;
   const source = named?.source?.file;
-  // A workbook may be named with its sheet (book.xlsx!Figures): the file is what comes before.
-  const table = (name: unknown) => (typeof name === 'string' && name.trim() !== '' ? workbookTarget(name) : undefined);
-  const figures = table(named?.figures);
-  const series = table(named?.series);
-  return {
-    source: typeof source === 'string' ? path.resolve(config.dataDir, source) : undefined,
-    figures: figures && path.resolve(config.dataDir, figures.file),
-    figuresSheet: figures?.sheet,
-    series: series && path.resolve(config.dataDir, series.file),
-    seriesSheet: series?.sheet,
-  };
+  const tables = TABLES.flatMap((key) => {
+    const target = tableTarget(named?.[key]);
+    return target ? [path.resolve(config.dataDir, target.file)] : [];
+  });
+  return { source: typeof source === 'string' ? path.resolve(config.dataDir, source) : undefined, tables: [...new Set(tables)] };
+}
+
+/** The keys of dataset.yaml that may name a table. */
+const TABLES = ['figures', 'series', 'cities', 'text'] as const;
+
+/** The file and sheet a table's name gives (a workbook may be named with its sheet: book.xlsx!Figures), or none for a blank or a list. */
+function tableTarget(name: unknown): { file: string; sheet: string | undefined } | undefined {
+  return typeof name === 'string' && name.trim() !== '' ? workbookTarget(name) : undefined;
 }
 
 /** The table dataset.yaml names under the layout's name (`figures`, `series`), relative to the dataset file. */
 async function readTable(config: ResolvedConfig, dataset: YamlFile, layout: Layout, shown: (p: string) => string, problems: Problem[]): Promise<CsvFile | undefined> {
-  const value = (dataset.value ?? {}) as Record<string, unknown>;
-  const target = typeof value[layout.name] === 'string' && (value[layout.name] as string).trim() !== '' ? workbookTarget(value[layout.name] as string) : undefined;
+  const target = tableTarget((dataset.value as Record<string, unknown> | undefined)?.[layout.name]);
   const file = target && path.resolve(config.dataDir, target.file);
   const sheet = target?.sheet;
   if (file === undefined) return undefined;
