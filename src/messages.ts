@@ -134,6 +134,8 @@ export const msg = {
   csvSourcesTwice: (columns: readonly string[]) => `a figure is stated in one place, but this row fills ${columns.join(' and ')}: keep one of them.`,
   unknownCitation: (id: string, known: readonly string[]) =>
     `citation "${id}" is not defined. ${known.length > 0 ? `Use one of ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', …' : ''}, or add it` : 'Add it'} under \`citations\` in dataset.yaml (publication, title, table, page, url, date).`,
+  valuesDiffer: (metric: string, period: string, other: string, value: number) =>
+    `gives ${metric} of ${period} another value than figure "${other}" (${value}): a chart and a card would state different numbers. Correct the one that is wrong.`,
   seriesTwice: (metric: string, period: string, line: number) =>
     `gives ${metric} of ${period} a second time (first on row ${line}): a series has one value per period. Delete one row, or tell them apart with \`subject\`.`,
   csvStatedAndDerived: 'a figure is either stated (source) or derived (derived_from, derived_method), not both: empty one of them.',

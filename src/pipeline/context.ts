@@ -55,6 +55,8 @@ export interface ChartRow {
   /** The row is about the city the document is for (cross-city charts). */
   readonly current: boolean;
   readonly order: number;
+  /** Which part of a whole the row is (stacked bars stack the parts in this order). */
+  readonly part?: number;
 }
 
 /** A table of series: a row per period, a column per series (a metric, or what its figures are about). */
@@ -481,7 +483,7 @@ function seriesChart(series: SeriesView, specs: ReadonlySet<string>, valid: Vali
       spec,
       title: `${series.label}(%)`,
       note: undefined,
-      rows: points.map(({ line, period, figure }) => ({ ...pointRow(figure, series, period, named(line), 1), label: period })),
+      rows: points.map(({ line, period, figure }) => ({ ...pointRow(figure, series, period, named(line), 1), label: period, part: series.lines.indexOf(line) })),
     };
   }
   const scale = axisScale(points.map((p) => p.figure.value), valid.dataset.lang);

@@ -71,6 +71,8 @@ export interface Loaded {
   readonly cities: readonly CityFile[];
   /** The ids of the cities the dataset lists, in its list or its cities table (undefined when neither can be read). */
   readonly cityIds: readonly string[] | undefined;
+  /** The cities table and the text table dataset.yaml names, those it names (their rows are made into `cities`). */
+  readonly cityTables: readonly CsvFile[];
   /** The tables dataset.yaml names (`figures`, `series`: CSV files or workbook sheets), with no rows when one cannot be read. */
   readonly tables: readonly CsvFile[];
   /** The source text figures quote, or undefined when it cannot be read. */
@@ -210,7 +212,7 @@ export async function load(config: ResolvedConfig): Promise<Loaded> {
   // Read again only to locate a problem with the logo, the one setting validation checks against the files.
   const project = config.projectFile && config.logo !== undefined ? yamlFile(config.projectFile, shown(config.projectFile), await readText(config.projectFile)) : undefined;
 
-  return { dataset, cities, cityIds: (fromTable ? cityTable?.whole : Array.isArray(listed)) ? cityIds.filter((id): id is string => typeof id === 'string') : undefined, tables, sourceText, sourceFile, sourceSha256: sourceText === undefined ? undefined : sha256(sourceText), labelsShown: shown(config.labelsDir), labels, project, problems };
+  return { dataset, cities, cityTables: [cityTable, textTable].filter((t) => t !== undefined), cityIds: (fromTable ? cityTable?.whole : Array.isArray(listed)) ? cityIds.filter((id): id is string => typeof id === 'string') : undefined, tables, sourceText, sourceFile, sourceSha256: sourceText === undefined ? undefined : sha256(sourceText), labelsShown: shown(config.labelsDir), labels, project, problems };
 }
 
 /**

@@ -176,6 +176,19 @@ export async function validate(loaded: Loaded, options: ValidateOptions): Promis
       if (first) problems.push({ file: origin.table.shown, ...origin.at('period'), field: 'period', message: msg.seriesTwice(metric, period, first.at('period').line) });
       else periods.set(as, origin);
     });
+    // A series row and a figure stating the same metric, subject and period must agree: a chart and a card would differ.
+    const stated = new Map<string, FigureData>();
+    city.figures.forEach((figure, i) => {
+      if (figure.derived) return;
+      const as = JSON.stringify([figure.metric, figure.subject ?? '', figure.period ?? dataset?.period ?? '', figure.unit]);
+      const other = stated.get(as);
+      const fromSeries = (f: number) => typeof origins[f] === 'object' && (origins[f] as CsvRow).table.layout.name === 'series';
+      if (other === undefined) return void stated.set(as, figure);
+      // Two rows of the series are one period given twice (reported above).
+      if (other.value !== figure.value && fromSeries(i) !== fromSeries(city.figures.indexOf(other))) {
+        atFigure(i, ['value'], msg.valuesDiffer(figure.metric, figure.period ?? dataset?.period ?? '', other.id, other.value));
+      }
+    });
 
     // A figure whose source is a workbook cell: the cell must hold its value (checked below, every build:
     // the workbook may change while the city file does not).
@@ -281,7 +294,7 @@ export async function validate(loaded: Loaded, options: ValidateOptions): Promis
 
   await Promise.all(cellChecks);
   // Report in reading order: file by file, top to bottom.
-  const files = [loaded.dataset.shown, ...loaded.cities.map((c) => c.shown), ...tables.map((t) => t.shown)];
+  const files = [loaded.dataset.shown, ...loaded.cityTables.map((t) => t.shown), ...loaded.cities.map((c) => c.shown), ...tables.map((t) => t.shown)];
   const rank = (file: string) => (files.indexOf(file) + files.length + 1) % (files.length + 1);
   problems.sort((a, b) => rank(a.file) - rank(b.file) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
   if (problems.length > 0 || !dataset || !labels || loaded.sourceText === undefined || loaded.sourceFile === undefined) throw new DataError(problems);

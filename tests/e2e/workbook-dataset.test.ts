@@ -92,7 +92,7 @@ describe('a dataset held in one workbook', () => {
     for (const city of cities) expect(lines).toContain(`>${String(city.name)}</text>`);
   });
 
-  it('reports its problems at their cells, in one run: cities, words, series, citations and a city file giving a field twice', async () => {
+  it('reports its problems at their cells, in one run: cities, words, series, citations, a series value another figure contradicts, a city file giving a field twice', async () => {
     const data = await temp('workbook-office-broken');
     await cp(DATA, data, { recursive: true });
     const file = path.join(data, 'book.xlsx');
@@ -106,6 +106,10 @@ describe('a dataset held in one workbook', () => {
     const twice = String(series.getCell('C3').value);
     series.getCell('C4').value = twice;
     series.getCell('H8').value = 'yearbok';
+    // A series value that another figure of the city states otherwise (its key figure of the same period).
+    const [city, period, value] = [String(series.getCell('A11').master.value), String(series.getCell('C11').value), Number(series.getCell('D11').value)];
+    series.getCell('D11').value = value + 1;
+    const keyFigure = (await sheetRows('Figures')).find((r) => r.city === city && r.metric === series.getCell('B11').value && (r.period ?? period) === period)!;
     await book.xlsx.writeFile(file);
     const donghu = String(cities.getCell('A2').value);
     // A city file beside the tables, giving a field its row's words give too.
@@ -123,6 +127,7 @@ describe('a dataset held in one workbook', () => {
         `${shown('book.xlsx')}!Text!B2 field: ${msg.textField('headlines')}`,
         `${shown('book.xlsx')}!Series!C4 period: ${msg.seriesTwice('gdp', twice, 3)}`,
         `${shown('book.xlsx')}!Series!H8 citation: ${msg.unknownCitation('yearbok', ['yearbook', 'yearbook-structure'])}`,
+        `${shown('book.xlsx')}!Series!D11 value: ${msg.valuesDiffer(String(series.getCell('B11').value), period, String(keyFigure.id), Number(keyFigure.value))}`,
         `${shown(`cities/${donghu}.yaml`)}:1:1 headline: ${msg.givenTwice('headline', shown('book.xlsx'))}`,
       ]),
     );
