@@ -146,8 +146,7 @@ export const msg = {
   mixedUnits: (units: readonly string[]) => `mixes units (${units.join(', ')}). A chart compares figures of one unit.`,
   unknownChartSpec: (spec: string, dir: string) =>
     `chart spec "${spec}" does not exist: add ${dir}/${spec}.vl.json or use one of the specs there.`,
-  chartUrl: (file: string, at: string) =>
-    `${file}: ${at} loads data from a URL or file. Chart data must be inline: remove "url" and let citybrief supply the values.`,
+  chartUrl: 'loads data from a URL or file. Chart data must be inline: remove "url" and let citybrief supply the values.',
   chartInvalid: (file: string, reason: string) => `${file}: ${msg.chartNotCompiling(reason)}`,
   chartNotCompiling: (reason: string) =>
     `the Vega-Lite spec does not compile: ${reason.replace(/[.\s]+$/, '')}. Correct the spec: https://vega.github.io/vega-lite/docs/ says what each property accepts.`,

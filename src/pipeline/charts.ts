@@ -98,7 +98,7 @@ export async function loadChartSpecs(dir: string, fonts: FontSet, options: Chart
   const theme = await readJsonFile(themePath, problems).then(
     (read) => {
       if (!read) return {};
-      refuseUrls(read.value, THEME_FILE);
+      refuseUrls(read.value, failAt(read.parsed, themePath, problems));
       refuseLinks(read.value, failAt(read.parsed, themePath, problems));
       return read.value;
     },
@@ -112,8 +112,8 @@ export async function loadChartSpecs(dir: string, fonts: FontSet, options: Chart
     const full = path.join(dir, file);
     const read = await readJsonFile(full, problems);
     if (!read) continue;
-    refuseUrls(read.value, file);
     const before = problems.length;
+    refuseUrls(read.value, failAt(read.parsed, full, problems));
     checkSpec(read.value, failAt(read.parsed, full, problems));
     if (problems.length === before) specs.push({ file, name: file.slice(0, -SPEC_SUFFIX.length), spec: read.value });
   }
@@ -450,15 +450,14 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-/** Throw if any `url` key appears anywhere in a spec (data, images, projections). */
-export function refuseUrls(spec: unknown, file: string, at = ''): void {
-  if (Array.isArray(spec)) {
-    spec.forEach((item, i) => refuseUrls(item, file, `${at}[${i}]`));
-  } else if (spec && typeof spec === 'object') {
-    for (const [key, value] of Object.entries(spec)) {
-      const here = at ? `${at}.${key}` : key;
-      if (key === 'url') throw new ChartError(msg.chartUrl(file, here));
-      refuseUrls(value, file, here);
+/** Report every `url` key anywhere in a spec (data, images, projections), at its place: chart data is inline only. */
+export function refuseUrls(value: unknown, fail: SpecFailure, at: PropertyKey[] = []): void {
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => refuseUrls(item, fail, [...at, i]));
+  } else if (isObject(value)) {
+    for (const [key, inner] of Object.entries(value)) {
+      if (key === 'url') fail([...at, key], msg.chartUrl, true);
+      refuseUrls(inner, fail, [...at, key]);
     }
   }
 }
