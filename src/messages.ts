@@ -109,6 +109,8 @@ export const msg = {
   textField: (field: string) => `is "${field}", not one of headline, narrative or commentary: write which of a city's texts the row holds.`,
   textTwice: (line: number) => `gives the city's commentary a second time (first on row ${line}): a city has one commentary. Join the two rows, or make one narrative.`,
   givenTwice: (field: string, table: string) => `gives the city's ${field}, which ${table} gives too: keep one of them.`,
+  citiesNotTable: (name: string) =>
+    `is "${name}", which is neither a list of city ids nor a table of cities. List the ids in brackets ([${name}]) or name a table: cities.csv, or book.xlsx!Cities.`,
   textWithoutTable: 'names a table of the cities\' words, which is read only with a cities table: set `cities` to the table of cities too (book.xlsx!Cities), or put the words in the city files.',
   notPlainNumber: (text: string, suggestion: string | undefined) =>
     `must be a plain number, not the text ${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)}. ${suggestion ? `Write ${suggestion}` : 'Write the number in digits, like 1234, 3.5 or -2'}: no thousands separators, units or number words.`,

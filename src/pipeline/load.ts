@@ -107,7 +107,9 @@ export async function load(config: ResolvedConfig): Promise<Loaded> {
 
   const listed = (dataset.value as { cities?: unknown } | undefined)?.cities;
   // The cities are listed in dataset.yaml, or named by a table (book.xlsx!Cities) whose rows they are.
-  const fromTable = typeof listed === 'string';
+  // A single name that is not a table's (`cities: shenzhen`) is a list written without its brackets.
+  const fromTable = typeof listed === 'string' && /\.(csv|xlsx)(!.*)?$/i.test(listed.trim());
+  if (typeof listed === 'string' && !fromTable) problems.push({ ...locate(dataset, ['cities']), field: 'cities', message: msg.citiesNotTable(listed) });
   const lang = String((dataset.value as { lang?: unknown } | undefined)?.lang ?? '');
   const declared = (dataset.value as { fields?: { city?: unknown } } | undefined)?.fields?.city;
   const cityFields = declared && typeof declared === 'object' ? (declared as Record<string, import('./schema.js').FieldDeclarationData>) : {};
