@@ -58,12 +58,22 @@ export interface BuildOptions {
 
 export type ProgressEvent =
   | { readonly type: 'stage'; readonly stage: string }
-  | { readonly type: 'warning'; readonly message: string }
+  | { readonly type: 'warning'; readonly message: string; /** The output it concerns, when one. */ readonly path?: string }
   | { readonly type: 'waiting'; readonly holder: string }
   | { readonly type: 'plan'; readonly build: number; readonly unchanged: number }
   | { readonly type: 'browser'; readonly pid: number | undefined; readonly generation: number }
   | { readonly type: 'failed'; readonly path: string; readonly message: string }
-  | { readonly type: 'output'; readonly kind: string; readonly city: string | null; readonly path: string; readonly done: number; readonly total: number };
+  | {
+      readonly type: 'output';
+      readonly kind: string;
+      readonly city: string | null;
+      readonly path: string;
+      readonly done: number;
+      readonly total: number;
+      /** The PDF's page count and hash, as the manifest lists them. */
+      readonly pages?: number | null;
+      readonly sha256?: string;
+    };
 
 export interface ResolvedConfig {
   readonly cwd: string;

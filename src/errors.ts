@@ -34,14 +34,20 @@ export interface Problem {
 }
 
 export function formatProblem(p: Problem): string {
-  // A workbook's cell is named by its sheet and address (book.xlsx!Figures!C12), as spreadsheets name it.
-  const where =
-    p.sheet !== undefined && p.line !== undefined && p.column !== undefined
-      ? `${p.file}!${p.sheet}!${columnLetters(p.column)}${p.line}`
-      : [p.file, p.line, p.line !== undefined ? p.column : undefined].filter((x) => x !== undefined).join(':');
-  // A field is a name taken from the file (a CSV column, a key): a message quotes no more of a file than a short name.
-  const field = p.field && p.field.length > FIELD_SHOWN ? `${p.field.slice(0, FIELD_SHOWN)}…` : p.field;
-  return `${where}${field ? ` ${field}` : ''}: ${p.message}`;
+  const field = shownField(p);
+  return `${problemPlace(p)}${field ? ` ${field}` : ''}: ${p.message}`;
+}
+
+/** Where a problem is: file:line:column, or a workbook's cell named by its sheet and address (book.xlsx!Figures!C12), as spreadsheets name it. */
+export function problemPlace(p: Problem): string {
+  return p.sheet !== undefined && p.line !== undefined && p.column !== undefined
+    ? `${p.file}!${p.sheet}!${columnLetters(p.column)}${p.line}`
+    : [p.file, p.line, p.line !== undefined ? p.column : undefined].filter((x) => x !== undefined).join(':');
+}
+
+/** A field is a name taken from the file (a CSV column, a key): a message quotes no more of a file than a short name. */
+export function shownField(p: Problem): string | undefined {
+  return p.field && p.field.length > FIELD_SHOWN ? `${p.field.slice(0, FIELD_SHOWN)}…` : p.field;
 }
 
 /** A spreadsheet's name for a column number: 1 → A, 27 → AA. */

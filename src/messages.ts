@@ -220,6 +220,10 @@ export const msg = {
   unknownProgrammeKind: (kind: string, known: readonly string[], file: string) =>
     `is "${kind}", which is not a kind of programme: use one of ${known.join(', ')}, or add "${kind}" under programmeKinds in ${file}.`,
   reservedField: (name: string, of: 'city' | 'figure') => `"${name}" is a built-in field of every ${of}: name the new field otherwise.`,
+  portBusy: (port: number) => `port ${port} is in use by another program: stop it, or choose another port with --port (0 picks a free one).`,
+  portsBusy: (from: number, to: number) => `ports ${from} to ${to} are all in use: choose a free port with --port (0 picks one).`,
+  cannotListen: (host: string, port: number, reason: string) => `cannot listen on ${host}:${port} (${reason}): check --host names an address of this machine.`,
+  exposedHost: (host: string) => `the preview listens on ${host}, not only on this machine: anyone who can reach it sees the project's documents. Use it on networks you trust.`,
   blockedRequest: (url: string) => `a document asked for ${url}; citybrief loads nothing from outside the build and refused it`,
 } as const;
 

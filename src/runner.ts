@@ -20,7 +20,8 @@ export interface SerialRunner {
   stop(): Promise<void>;
 }
 
-export function serialRunner(options: BuildOptions, onReport: (report: RunReport) => void): SerialRunner {
+/** `run` makes one build; by default a build of its own, with a browser of its own. */
+export function serialRunner(options: BuildOptions, onReport: (report: RunReport) => void, run: (options: BuildOptions) => Promise<BuildResult> = build): SerialRunner {
   let running: Promise<void> | undefined;
   let again = false;
   let stopped = false;
@@ -30,7 +31,7 @@ export function serialRunner(options: BuildOptions, onReport: (report: RunReport
     controller = new AbortController();
     const started = new Date();
     try {
-      const result = await build({ ...options, signal: controller.signal });
+      const result = await run({ ...options, signal: controller.signal });
       onReport({ started, result });
     } catch (error) {
       const e = error as Error & { result?: BuildResult };

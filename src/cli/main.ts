@@ -20,6 +20,7 @@ Commands:
   build      build every document the project's templates declare (PDF and HTML)
   validate   check the dataset and report every problem at once
   watch      build, then rebuild what changed whenever data or templates change
+  preview    show the documents in a browser, rebuilt and redrawn on every save
   schedule   run an incremental build on a cron schedule, e.g. --cron "0 6 * * 1"
 
 Every command works on the project in the current folder (the folder holding
@@ -85,9 +86,35 @@ rebuilds whenever a file changes. Each rebuild is incremental: only outputs
 whose inputs changed are redone. Changes made during a build start one more
 build after it. Stop with Ctrl-C.
 
-Options: those of \`citybrief build\` (--project, --data, --templates, --out, --city,
---kind, --force, --concurrency, --timeout, --chart-timeout, --max-chart-rows,
---chrome).
+Options:
+  --poll             check files on a timer: for network shares, Docker bind
+                     mounts and WSL, where changes are not reported
+  and those of \`citybrief build\` (--project, --data, --templates, --out, --city,
+  --kind, --force, --concurrency, --timeout, --chart-timeout, --max-chart-rows,
+  --chrome).
+`,
+  preview: `Usage: citybrief preview [--port N] [--open] [build options]
+
+Builds, then serves the documents to a browser on this machine and rebuilds
+them whenever a file they depend on is saved: data, workbook, source text,
+template, partial, stylesheet, chart spec, labels or image. The page lists
+every document with its pages and warnings; a document opened there shows its
+PDF exactly as it is written to the out folder, and is drawn again after each
+save at the page the reader was on. Problems (file:line:column and message)
+show over the last good view until the file is fixed. Stop with Ctrl-C.
+
+Options:
+  --port N           port to listen on (default: 4680, or the next free one;
+                     0 picks any free port)
+  --host ADDR        address to listen on (default: 127.0.0.1, this machine only)
+  --open             open the page in the system's browser
+  --poll             check files on a timer: for network shares, Docker bind
+                     mounts and WSL, where changes are not reported
+  --json             progress as JSON lines on stdout, one event a line (for editors)
+  and those of \`citybrief build\` (--project, --data, --templates, --out, --city,
+  --kind, --concurrency, --timeout, --chrome, ...)
+
+Exit codes: 130 stopped by a signal, 2 usage (a busy port that was asked for).
 `,
   schedule: `Usage: citybrief schedule --cron EXPR [--tz ZONE] [build options]
 
@@ -159,6 +186,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         return await watchCommand(rest, io);
       case 'schedule':
         return await scheduleCommand(rest, io);
+      case 'preview':
+        return await previewCommand(rest, io);
       case undefined:
         // No command is a usage error: help goes to stderr with exit code 2.
         io.err(HELP.main);
@@ -191,6 +220,13 @@ function parse(args: readonly string[], options: ParseArgsConfig['options'], hel
       io.out(help);
       return 0;
     }
+    for (const flag of PORTS) {
+      const value = values[flag];
+      if (value !== undefined && (typeof value !== 'string' || !/^\d+$/.test(value) || Number(value) > 65535)) {
+        io.err(`citybrief: --${flag} takes a port number from 0 to 65535, not "${String(value)}".\n`);
+        return 2;
+      }
+    }
     for (const [flag, value] of Object.entries(values)) {
       if (!(flag in NUMBERS) || value === undefined) continue;
       if (typeof value !== 'string' || !/^\d+$/.test(value) || Number(value) < 1) {
@@ -212,6 +248,9 @@ const NUMBERS = {
   'chart-timeout': 'a whole number of seconds of at least 1',
   'max-chart-rows': 'a whole number of rows of at least 1',
 } as const;
+
+/** Flags that take a port: 0 to 65535. */
+const PORTS = ['port'] as const;
 
 const buildFlags = {
   ...common,
@@ -290,16 +329,60 @@ function runLine(report: import('../runner.js').RunReport): string {
 }
 
 async function watchCommand(args: readonly string[], io: Io): Promise<number> {
-  const values = parse(args, buildFlags, HELP.watch, io);
+  const values = parse(args, { ...buildFlags, poll: { type: 'boolean' } }, HELP.watch, io);
   if (typeof values === 'number') return values;
   const { watch } = await import('../watch.js');
   const watcher = watch(
-    { ...buildOptions(values), onProgress: progressReporter(io.err, false).onProgress },
+    { ...buildOptions(values), poll: values.poll as boolean | undefined, onProgress: progressReporter(io.err, false).onProgress },
     (report) => io.out(`${runLine(report)}\n`),
     (file) => io.err(`  changed: ${file}\n`),
   );
   io.err('watching for changes (Ctrl-C to stop)\n');
   return untilSignal(() => watcher.close());
+}
+
+async function previewCommand(args: readonly string[], io: Io): Promise<number> {
+  const flags = { ...buildFlags, port: { type: 'string' }, host: { type: 'string' }, open: { type: 'boolean' }, poll: { type: 'boolean' } } satisfies ParseArgsConfig['options'];
+  const values = parse(args, flags, HELP.preview, io);
+  if (typeof values === 'number') return values;
+  const { preview, isLoopback } = await import('../preview.js');
+  const { msg } = await import('../messages.js');
+  const json = values.json === true;
+  const host = values.host as string | undefined;
+  const reporter = progressReporter(io.err, false);
+  const server = await preview(
+    { ...buildOptions(values), port: values.port === undefined ? undefined : Number(values.port), host, poll: values.poll as boolean | undefined },
+    (event) => {
+      if (json) return io.out(`${JSON.stringify(event)}\n`);
+      switch (event.type) {
+        case 'listening':
+          if (event.portWanted !== undefined) io.err(`port ${event.portWanted} is in use; using ${event.port}\n`);
+          return;
+        case 'changed':
+          return io.err(`  changed: ${event.file}\n`);
+        case 'built':
+          return io.err(`  built ${event.built.length === 0 ? 'nothing new' : event.built.join(', ')} in ${(event.elapsedMs / 1000).toFixed(1)} s\n`);
+        case 'problems':
+          return io.err(`${[...event.problems.map((p) => `  ${p.text}`), ...(event.error ? [`  ${event.error}`] : [])].join('\n')}\n`);
+        default:
+          if (event.type !== 'stage') reporter.onProgress(event);
+      }
+    },
+  );
+  if (host && !isLoopback(host)) io.err(`citybrief: warning: ${msg.exposedHost(host)}\n`);
+  if (!json) io.out(`preview at ${server.url} (Ctrl-C to stop)\n`);
+  if (values.open) openInBrowser(server.url, io);
+  return untilSignal(() => server.close());
+}
+
+/** Open a URL in the system's browser; a failure is said, not fatal. */
+function openInBrowser(url: string, io: Io): void {
+  const [command, ...args] = process.platform === 'darwin' ? ['open', url] : process.platform === 'win32' ? ['cmd', '/c', 'start', '""', url] : ['xdg-open', url];
+  void import('node:child_process').then(({ spawn }) => {
+    const child = spawn(command!, args, { stdio: 'ignore', detached: true });
+    child.on('error', () => io.err(`citybrief: could not open a browser (${command} failed); open ${url} yourself.\n`));
+    child.unref();
+  });
 }
 
 async function scheduleCommand(args: readonly string[], io: Io): Promise<number> {

@@ -71,7 +71,7 @@ export function assembler(config: ResolvedConfig, valid: Valid, kinds: readonly 
   };
   const render = (job: Job, data: object) => {
     const rendered = templates.render(job.kind, data, job.depth, job.path);
-    if (rendered.missing.length > 0) config.onProgress({ type: 'warning', message: msg.uncoveredGlyphs(job.path, rendered.missing) });
+    if (rendered.missing.length > 0) config.onProgress({ type: 'warning', path: job.pdfPath, message: msg.uncoveredGlyphs(job.path, rendered.missing) });
     return rendered;
   };
 
@@ -126,7 +126,7 @@ export function assembler(config: ResolvedConfig, valid: Valid, kinds: readonly 
         printed = await print(rendered);
       }
     }
-    if (printed.overflows.length > 0) config.onProgress({ type: 'warning', message: msg.overflow(job.path, job.kind.boxes, printed.overflows) });
+    if (printed.overflows.length > 0) config.onProgress({ type: 'warning', path: job.pdfPath, message: msg.overflow(job.path, job.kind.boxes, printed.overflows) });
     const pdf = await timed('finish', () =>
       finishPdf(printed.pdf, { ...meta, lang: dataset.lang, creator: config.creator, epoch: config.epoch, dir: path.posix.dirname(job.path).replace(/^\.$/, '') }),
     );

@@ -191,17 +191,60 @@ export async function build(options: BuildOptions = {}): Promise<BuildResult> {
   const early = (await stat(path.join(config.outDir, MANIFEST)).then(() => false, () => true)) ? startPrinter(config) : undefined;
   // And load Vega into the thread that will draw the charts.
   if (early) prepareChartThread();
-  let adopted = false;
+  let adopted: Starting | undefined;
   try {
-    return await buildWith(config, started, () => {
-      adopted = true;
-      return early ?? startPrinter(config);
-    });
+    return await buildWith(config, started, async () => (adopted = await (early ?? startPrinter(config))));
   } finally {
-    if (early && !adopted) await (await early.catch(() => undefined))?.printer.close();
+    await (adopted ?? (await early?.catch(() => undefined)))?.printer.close();
   }
 }
 
+/** Builds run one after another, sharing one browser between them. */
+export interface Builder extends AsyncDisposable {
+  /** An incremental build with the builder's options, and `more` over them (a signal, fewer cities). */
+  build(more?: BuildOptions): Promise<BuildResult>;
+  /** Start the browser and the chart thread now, ahead of the first build that prints. */
+  warm(): void;
+  /** Close the browser. */
+  close(): Promise<void>;
+}
+
+/**
+ * For the long-running commands (watch, preview): the browser and its pages stay open between
+ * builds, so a rebuild after a save prints at once instead of first starting Chromium. A browser
+ * that failed to start, or was closed by a stop, is started again by the next build.
+ */
+export function builder(options: BuildOptions = {}): Builder {
+  let open: Promise<Starting> | undefined;
+  const close = async () => {
+    const starting = open;
+    open = undefined;
+    await (await starting?.catch(() => undefined))?.printer.close();
+  };
+  return {
+    async build(more = {}) {
+      const started = performance.now();
+      const config = resolveConfig({ ...options, ...more });
+      try {
+        return await buildWith(config, started, () => (open ??= startPrinter(config)));
+      } catch (error) {
+        const starting = await open?.catch(() => undefined);
+        const usable = starting && !config.signal?.aborted && (await starting.warming.then(() => true, () => false));
+        if (!usable) await close();
+        throw error;
+      }
+    },
+    warm() {
+      open ??= startPrinter(resolveConfig(options));
+      open.catch(() => (open = undefined));
+      prepareChartThread();
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/** One build. The printer `printerFor` gives is the caller's to close; a stop closes it at once. */
 async function buildWith(config: ResolvedConfig, started: number, printerFor: () => Promise<Starting>): Promise<BuildResult> {
   const timings = Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<Stage, number>;
   const timed = async <T>(stage: Stage, work: () => Promise<T> | T): Promise<T> => {
@@ -245,14 +288,16 @@ async function buildWith(config: ResolvedConfig, started: number, printerFor: ()
   const ledger = new Ledger(config.outDir, previous.manifest, planned.kept, new Set(planned.todo.flatMap((job) => [job.path, job.pdfPath])));
 
   const failures: { path: string; city: string | null; error: Error }[] = [];
+  let counted = { refused: 0, restarts: 0 };
   const result = (manifest: Manifest, printer?: Printer): BuildResult => ({
     outDir: config.outDir,
     outputs: ledger.written,
     unchanged: planned.unchanged,
     manifest,
     failures,
-    refused: printer ? [...printer.refused] : [],
-    restarts: printer?.restarts ?? 0,
+    // A printer shared between builds counts from its first: this build's share is what it added.
+    refused: printer ? printer.refused.slice(counted.refused) : [],
+    restarts: printer ? printer.restarts - counted.restarts : 0,
     timings,
     elapsedMs: performance.now() - started,
   });
@@ -271,6 +316,7 @@ async function buildWith(config: ResolvedConfig, started: number, printerFor: ()
   // Chromium starts (if it has not yet) on the other core while charts and templates load and the
   // first documents render.
   const { printer, warming } = await printerFor();
+  counted = { refused: printer.refused.length, restarts: printer.restarts };
   const stopped = () => config.signal?.aborted === true;
   const onAbort = () => void printer.close();
   config.signal?.addEventListener('abort', onAbort, { once: true });
@@ -315,15 +361,17 @@ async function buildWith(config: ResolvedConfig, started: number, printerFor: ()
           await copyFonts(config.outDir, document.rendered.fonts, copied);
           await copyAssets(config.outDir, shown, copied);
           const made = await documents.make(document, shown);
+          let pdf: ManifestEntry | undefined;
           await timed('write', async () => {
             const assets = shown.length > 0 ? { assets: Object.fromEntries(shown.map((a) => [a.name, a.sha256])) } : {};
             const base = { city: job.city, kind: job.kind.name, lang: valid.dataset.lang, inputs: job.inputs, ...assets };
             // Each file enters the manifest as soon as it is written, so none stands unlisted if the other fails.
-            ledger.record(await writeOutput(config.outDir, { ...base, format: 'pdf', path: job.pdfPath }, made.pdf.pdf, made.pdf.pages));
+            pdf = await writeOutput(config.outDir, { ...base, format: 'pdf', path: job.pdfPath }, made.pdf.pdf, made.pdf.pages);
+            ledger.record(pdf);
             ledger.record(await writeOutput(config.outDir, { ...base, format: 'html', path: job.path }, made.html, null));
             await ledger.documentDone();
           });
-          config.onProgress({ type: 'output', kind: job.kind.name, city: job.city, path: job.pdfPath, done: ++done, total: planned.todo.length });
+          config.onProgress({ type: 'output', kind: job.kind.name, city: job.city, path: job.pdfPath, done: ++done, total: planned.todo.length, pages: pdf?.pages, sha256: pdf?.sha256 });
         } catch (error) {
           if (stopped()) break;
           failures.push({ path: job.pdfPath, city: job.city, error: error as Error });
@@ -336,7 +384,7 @@ async function buildWith(config: ResolvedConfig, started: number, printerFor: ()
     await Promise.all(Array.from({ length: printer.size * 2 }, worker));
   } finally {
     config.signal?.removeEventListener('abort', onAbort);
-    await Promise.all([printer.close(), charts?.close()]);
+    await charts?.close();
   }
 
   stage('write');

@@ -57,6 +57,13 @@ port.on('message', (request: ThreadRequest) => {
   queue = queue.then(() => (request.type === 'setup' ? Promise.resolve(post(load(request.setup))) : draw(request)));
 });
 
+/**
+ * Specs compiled for earlier builds, by file, configuration and spec: a build after a save of the
+ * data (watch, preview) compiles only the specs that changed. A runtime is only read when drawing.
+ */
+const compiledBefore = new Map<string, { readonly runtime: vega.Runtime; readonly warnings: readonly string[] }>();
+const KEPT_SPECS = 64;
+
 /** Take a build's specs and fonts: compile every spec, or name the first that does not compile. */
 function load(setup: ThreadSetup): ThreadReply {
   current = undefined;
@@ -67,8 +74,16 @@ function load(setup: ThreadSetup): ThreadReply {
   for (const { file, name, spec } of setup.specs) {
     try {
       const config = { ...setup.theme, ...((spec.config as object | undefined) ?? {}), font: fonts.stack } as vl.Config;
-      const compiled = vl.compile(spec as unknown as vl.TopLevelSpec, { config, logger: collectingLogger(file, warnings) }).spec;
-      runtimes.set(name, vega.parse(compiled));
+      const key = JSON.stringify([file, config, spec]);
+      let made = compiledBefore.get(key);
+      if (!made) {
+        const said: string[] = [];
+        made = { runtime: vega.parse(vl.compile(spec as unknown as vl.TopLevelSpec, { config, logger: collectingLogger(file, said) }).spec), warnings: said };
+        if (compiledBefore.size >= KEPT_SPECS) compiledBefore.delete(compiledBefore.keys().next().value!);
+        compiledBefore.set(key, made);
+      }
+      warnings.push(...made.warnings);
+      runtimes.set(name, made.runtime);
     } catch (error) {
       return { type: 'invalid', file, reason: errorWords(error), error: cloneable(error) };
     }
