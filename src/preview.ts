@@ -248,7 +248,12 @@ export async function preview(options: PreviewOptions = {}, onEvent: (event: Pre
     return send200(response, file.type, await readFile(file.path), 'public, max-age=3600');
   };
 
-  port = await listen(server, options.host ?? '127.0.0.1', options.port, onEvent);
+  try {
+    port = await listen(server, options.host ?? '127.0.0.1', options.port, onEvent);
+  } catch (error) {
+    await Promise.all([files.close(), builds.close()]);
+    throw error;
+  }
   const url = address(options.host ?? '127.0.0.1', port);
   await files.ready;
   runner.request(true);

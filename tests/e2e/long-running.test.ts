@@ -97,6 +97,30 @@ describe('watch, with a figures CSV outside the data folder', () => {
   });
 });
 
+describe('watch --poll (network shares, bind mounts, WSL)', () => {
+  it('sees a saved file by checking it on a timer, and rebuilds what it affects', async () => {
+    const base = path.join(work, 'polled');
+    await cp(path.join(root, 'tests/fixtures/csv/valid'), path.join(base, 'data'), { recursive: true });
+    const seen = reports();
+    const out = path.join(base, 'out');
+    const watcher = watch({ cwd: root, data: path.join(base, 'data'), out, kinds: ['briefing'], poll: true }, (r) => seen.push(r));
+    try {
+      expect((await seen.nth(1)).error).toBeUndefined();
+      const csv = path.join(base, 'data', 'figures.csv');
+      const text = await readFile(csv, 'utf8');
+      const edited = text.replace(/^alpha,applications,patent_applications,3500,件,,/m, 'alpha,applications,patent_applications,3500,件,輪詢所見,');
+      expect(edited).not.toBe(text);
+      await writeFile(csv, edited);
+      const second = await seen.nth(2);
+      expect(second.error).toBeUndefined();
+      expect(second.result!.outputs.map((o) => o.path).sort()).toEqual(['alpha/briefing.html', 'alpha/briefing.pdf']);
+      expect(await readFile(path.join(out, 'alpha', 'briefing.html'), 'utf8')).toContain('輪詢所見');
+    } finally {
+      await watcher.close();
+    }
+  });
+});
+
 describe('schedule', () => {
   it('refuses an expression that is not a cron schedule, saying what one looks like', () => {
     let error: unknown;
