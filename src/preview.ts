@@ -318,12 +318,16 @@ export const isLoopback = (host: string) => LOOPBACK.has(host) || host.startsWit
 function clientFiles(): (pathname: string) => { path: string; type: string } | undefined {
   const pdfjs = path.dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json'));
   const page = path.join(packageRoot, 'preview');
+  // The page's own words (a problem quotes the data) in the bundled Chinese faces, for browsers without them.
+  const fontsource = (name: string) => path.dirname(createRequire(import.meta.url).resolve(`@fontsource/${name}/package.json`));
   const roots: [string, string][] = [
     ['/pdfjs/build/', path.join(pdfjs, 'build')],
     ['/pdfjs/web/', path.join(pdfjs, 'web')],
     ['/pdfjs/cmaps/', path.join(pdfjs, 'cmaps')],
     ['/pdfjs/standard_fonts/', path.join(pdfjs, 'standard_fonts')],
     ['/pdfjs/wasm/', path.join(pdfjs, 'wasm')],
+    ['/fonts/noto-sans-tc/', fontsource('noto-sans-tc')],
+    ['/fonts/noto-sans-sc/', fontsource('noto-sans-sc')],
     ['/', page],
   ];
   return (pathname) => {
@@ -350,6 +354,8 @@ const TYPES: Record<string, string> = {
   '.pfb': 'application/octet-stream',
   '.ttf': 'font/ttf',
   '.wasm': 'application/wasm',
+  '.woff2': 'font/woff2',
+  '.woff': 'font/woff',
 };
 
 /** The page loads nothing from anywhere but this server. */
