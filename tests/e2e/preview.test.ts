@@ -95,6 +95,15 @@ describe('preview in a browser', () => {
     await page.waitForSelector('#problems[hidden]', { timeout: 30_000 });
     await page.waitForFunction(() => document.getElementById('status')?.textContent === 'up to date', { timeout: 30_000 });
     expect(await viewText(page)).toContain('3222件');
+
+    // The reader on page 2 stays on page 2 when the document is drawn anew.
+    await page.click('#next');
+    await page.waitForFunction(() => /^page 2 of/.test(document.getElementById('page')?.textContent ?? ''), { timeout: 10_000 });
+    const before = await page.$eval('body', (b) => b.dataset.drawn);
+    await writeFile(series, rows.replace('2012年,3111,', '2012年,3333,'));
+    await page.waitForFunction((v) => document.body.dataset.drawn !== undefined && document.body.dataset.drawn !== v, { timeout: 30_000 }, before);
+    expect(await page.$eval('#page', (e) => e.textContent)).toMatch(/^page 2 of \d+$/);
+    expect(await page.$eval('#viewerContainer', (e) => e.scrollTop)).toBeGreaterThan(0);
     await page.close();
   }, 120_000);
 
