@@ -36,6 +36,8 @@ export interface BuildOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Rebuild every output even when its inputs did not change. */
   force?: boolean;
+  /** Treat every warning as a failure: a document with a layout warning (or missing glyphs) is not written, and the build fails. */
+  strict?: boolean;
   /** Read files dataset.yaml names (source text, figures CSV) even outside the project and the dataset's folder. */
   allowOutside?: boolean;
   /** When another build is writing the same out folder, wait for it instead of failing at once. */
@@ -100,6 +102,7 @@ export interface ResolvedConfig {
   readonly creator: string;
   readonly version: string;
   readonly force: boolean;
+  readonly strict: boolean;
   readonly wait: boolean;
   readonly allowOutside: boolean;
   /** Pages printing at once. */
@@ -184,6 +187,7 @@ export function resolveConfig(options: BuildOptions = {}): ResolvedConfig {
     creator: `citybrief ${version}`,
     version,
     force: options.force ?? false,
+    strict: options.strict ?? false,
     wait: options.wait ?? false,
     allowOutside: options.allowOutside ?? false,
     // Pages printing at once: one per core (Chromium's renderers and the build share them), at most four.

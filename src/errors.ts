@@ -91,5 +91,8 @@ export class ChartError extends InputError {}
 export class BrowserError extends CitybriefError {}
 /** A document could not be printed. */
 export class PrintError extends CitybriefError {}
+
+/** A document that printed with warnings, in a build that allows none (--strict). */
+export class StrictError extends CitybriefError {}
 /** An output could not be written. */
 export class WriteError extends CitybriefError {}

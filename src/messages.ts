@@ -3,6 +3,7 @@
  * The words documents print are not here: they belong to the project
  * (labels.ts has citybrief's subject-free defaults).
  */
+import type { LayoutProblem } from './pipeline/measure.js';
 import { characterName, type Departure } from './pipeline/quotes.js';
 
 export const msg = {
@@ -29,6 +30,27 @@ export const msg = {
     const where = unit === 'slide' ? `on ${many ? 'slides' : 'slide'}` : unit === 'page' ? `on the ${many ? 'pages' : 'page'} of` : `in ${many ? 'the boxes' : 'the box'}`;
     return `${path}: content does not fit ${where} ${boxes.join(', ')} and would be cut off. Shorten the text or split it in the template.`;
   },
+  /** What the print stage's page layout found wrong with a document (measure.ts), one problem at a time. */
+  layout: (path: string, unit: 'slide' | 'page' | 'box', problem: Exclude<LayoutProblem, { kind: 'overflow' }>, budget: { fill: number; boxFill: number }) => {
+    const where = problem.kind === 'sparse' && unit === 'slide' ? `slide ${problem.page}` : `page ${problem.page}`;
+    const pct = (share: number) => `${Math.round(share * 100)}%`;
+    switch (problem.kind) {
+      case 'fill':
+        return `${path}, ${where}: only ${pct(problem.share)} of the page is filled${problem.element ? ` (it ends with "${problem.element}")` : ''}; every page of a longer document should be at least ${pct(budget.fill)} full. Shorten or lengthen the text, or let the kind's CSS tighten or loosen the layout (html[data-tighten] steps, as in the default theme.css).`;
+      case 'sparse':
+        return `${path}, ${where} (${problem.element}): its content spans only ${pct(problem.share)} of the ${unit === 'slide' ? 'slide' : 'page'}, under the ${pct(budget.boxFill)} a ${unit === 'slide' ? 'slide' : 'page'} should use. Let the layout grow with fewer items (as the default slides.css does), or mark a title ${unit === 'slide' ? 'slide' : 'page'} data-fill="any".`;
+      case 'alone':
+        return `${path}, ${where}: the heading "${problem.element}" is left at the foot of the page, apart from what follows it. Give it break-after: avoid in the kind's CSS, or keep it in one block with what follows (break-inside: avoid).`;
+      case 'split':
+        return `${path}, ${where}: "${problem.text}" in "${problem.element}" is broken across lines, its number apart from its unit. Keep it on one line (white-space: nowrap, or the class nobreak).`;
+      case 'clipped':
+        return `${path}, ${where}: the chart "${problem.element}" cuts off its label "${problem.text}". Give the chart spec more width or padding, or shorten the label.`;
+    }
+  },
+  strictDocument: (path: string, count: number) =>
+    `${path} is not written: --strict allows no warning and it has ${count} (above). Fix ${count === 1 ? 'it' : 'them'}, or build without --strict to publish it anyway.`,
+  strictWarnings: (count: number) =>
+    `--strict: the build gave ${count} ${count === 1 ? 'warning' : 'warnings'} (above), so it fails. Fix ${count === 1 ? 'it' : 'them'}, or build without --strict to publish anyway.`,
   notPositive: (name: string, value: unknown) => `${name} must be a whole number of at least 1, not ${String(value)}.`,
   badCron: (cron: string, reason: string) => `"${cron}" is not a cron schedule (${reason}). Use five fields, e.g. "0 6 * * 1" for Mondays at 06:00.`,
   noDataset: (path: string) =>

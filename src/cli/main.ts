@@ -59,6 +59,10 @@ Options:
                      (default: the project's \`kinds\`, else every kind; a kind
                      made for all cities always covers every city)
   --force            rebuild every output, even those whose inputs did not change
+  --strict           fail on any warning: a document whose pages break the page
+                     budget or the layout checks (or lack glyphs) is not written,
+                     and the build exits 1 (for scheduled builds that must not
+                     publish a flawed page)
   --wait             if another build is writing the same out folder, wait for it
                      (default: stop at once with exit code 2, naming it)
   --allow-outside-files
@@ -90,7 +94,7 @@ Options:
   --poll             check files on a timer: for network shares, Docker bind
                      mounts and WSL, where changes are not reported
   and those of \`citybrief build\` (--project, --data, --templates, --out, --city,
-  --kind, --force, --concurrency, --timeout, --chart-timeout, --max-chart-rows,
+  --kind, --force, --strict, --concurrency, --timeout, --chart-timeout, --max-chart-rows,
   --chrome).
 `,
   preview: `Usage: citybrief preview [--port N] [--open] [build options]
@@ -262,6 +266,7 @@ const buildFlags = {
   kind: { type: 'string', multiple: true },
   chrome: { type: 'string' },
   force: { type: 'boolean' },
+  strict: { type: 'boolean' },
   wait: { type: 'boolean' },
   json: { type: 'boolean' },
   concurrency: { type: 'string' },
@@ -283,6 +288,7 @@ function buildOptions(values: Values): BuildOptions {
     kinds: list(values.kind),
     chrome: values.chrome as string | undefined,
     force: values.force as boolean | undefined,
+    strict: values.strict as boolean | undefined,
     wait: values.wait as boolean | undefined,
     allowOutside: values['allow-outside-files'] as boolean | undefined,
     concurrency: values.concurrency === undefined ? undefined : Number(values.concurrency),

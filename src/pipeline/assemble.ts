@@ -11,6 +11,7 @@
 import path from 'node:path';
 import type { ResolvedConfig } from '../config.js';
 import type { Asset } from '../assets.js';
+import { StrictError } from '../errors.js';
 import { msg } from '../messages.js';
 import type { Stage } from './build.js';
 import type { ChartSpecs } from './charts.js';
@@ -20,6 +21,7 @@ import type { RenderedHtml, Templates } from './html.js';
 import type { KindSpec } from './kinds.js';
 import type { Job } from './plan.js';
 import type { Printer } from './print.js';
+import { BUDGET, type Layout } from './measure.js';
 import type { Valid } from './validate.js';
 
 export type Timed = <T>(stage: Stage, work: () => Promise<T> | T) => Promise<T>;
@@ -69,10 +71,23 @@ export function assembler(config: ResolvedConfig, valid: Valid, kinds: readonly 
     for (const chart of list) out.push({ ...chart, svg: await svgOf(chart.spec, chart.rows, `${scope}-${chart.id}`, `${owner}: ${chart.id}`) });
     return out;
   };
+  // Warnings so far per document: a strict build (--strict) writes none that has any.
+  const warned = new Map<string, number>();
+  const warn = (job: Job, message: string) => {
+    warned.set(job.path, (warned.get(job.path) ?? 0) + 1);
+    config.onProgress({ type: 'warning', path: job.pdfPath, message });
+  };
   const render = (job: Job, data: object) => {
     const rendered = templates.render(job.kind, data, job.depth, job.path);
-    if (rendered.missing.length > 0) config.onProgress({ type: 'warning', path: job.pdfPath, message: msg.uncoveredGlyphs(job.path, rendered.missing) });
+    if (rendered.missing.length > 0) warn(job, msg.uncoveredGlyphs(job.path, rendered.missing));
     return rendered;
+  };
+
+  /** What the page layout found wrong, as warnings naming the output, the page and the element. */
+  const warnLayout = (job: Job, layout: Layout) => {
+    const overflows = layout.problems.flatMap((p) => (p.kind === 'overflow' ? [p.element] : []));
+    if (overflows.length > 0) warn(job, msg.overflow(job.path, job.kind.boxes, overflows));
+    for (const problem of layout.problems) if (problem.kind !== 'overflow') warn(job, msg.layout(job.pdfPath, job.kind.boxes, problem, BUDGET));
   };
 
   async function prepare(job: Job): Promise<Prepared> {
@@ -126,14 +141,22 @@ export function assembler(config: ResolvedConfig, valid: Valid, kinds: readonly 
         printed = await print(rendered);
       }
     }
-    if (printed.overflows.length > 0) config.onProgress({ type: 'warning', path: job.pdfPath, message: msg.overflow(job.path, job.kind.boxes, printed.overflows) });
+    warnLayout(job, printed.layout);
+    const warnings = warned.get(job.path) ?? 0;
+    warned.delete(job.path);
+    if (config.strict && warnings > 0) throw new StrictError(msg.strictDocument(job.pdfPath, warnings));
     const pdf = await timed('finish', () =>
       finishPdf(printed.pdf, { ...meta, lang: dataset.lang, creator: config.creator, epoch: config.epoch, dir: path.posix.dirname(job.path).replace(/^\.$/, '') }),
     );
-    return { pdf, html: rendered.html };
+    return { pdf, html: atStep(rendered.html, printed.layout.step) };
   }
 
   return { prepare, make };
+}
+
+/** The HTML as it printed: at the page budget's ladder step the print stage chose (see measure.ts), if any. */
+export function atStep(html: string, step: number): string {
+  return step === 0 ? html : html.replace(/<html\b/i, `<html data-tighten="${step}"`);
 }
 
 /** The text of a document's <title>, which becomes its PDF's title, or undefined when it has none. */

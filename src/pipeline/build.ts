@@ -326,6 +326,8 @@ async function buildWith(config: ResolvedConfig, started: number, printerFor: ()
     const fonts = bundledFonts(valid.dataset.lang);
     charts = await timed('charts', () => loadChartSpecs(path.join(config.templatesDir, 'charts'), fonts, { ...config.charts, signal: config.signal }));
     for (const message of charts.warnings) config.onProgress({ type: 'warning', message });
+    // A warning about the chart specs concerns every document that draws them: a strict build writes none.
+    if (config.strict && charts.warnings.length > 0) throw new UsageError(msg.strictWarnings(charts.warnings.length));
     const templates = await timed('html', () => loadTemplates(config.templatesDir, fonts, kinds, { labels: valid.labels, assetProblem: checkImage, shown: shownBy(config) }));
     const documents = assembler(config, valid, kinds, charts, templates, printer, timed);
 

@@ -330,6 +330,21 @@ function registerHelpers(hbs: typeof HandlebarsNS, config: TemplateOptions, font
     },
     /** {{list names}}: items joined as the language joins a list (甲、乙和丙; A, B, and C). */
     list: (items: unknown) => (Array.isArray(items) ? config.labels.list(items.map(String)) : ''),
+    /**
+     * {{keepUnits text}}: the text, each number kept on one line with the unit written right after it
+     * (106件, 30.9億元, 12%): a line may otherwise break between them in Chinese or Japanese text.
+     */
+    keepUnits: (text: unknown) => {
+      const raw = typeof text === 'string' ? text : String(text ?? '');
+      const escape = hbs.Utils.escapeExpression;
+      let html = '';
+      let from = 0;
+      for (const m of raw.matchAll(NUMBER_WITH_UNIT)) {
+        html += `${escape(raw.slice(from, m.index))}<span class="nobreak">${escape(m[0])}</span>`;
+        from = m.index + m[0].length;
+      }
+      return new hbs.SafeString(html + escape(raw.slice(from)));
+    },
     /** {{pageFooter}} inside an @page margin box: the pageFooter label as CSS content, with the page counters. */
     pageFooter: () => cssContent(config.labels.words.pageFooter),
   };
@@ -352,6 +367,18 @@ function registerHelpers(hbs: typeof HandlebarsNS, config: TemplateOptions, font
       const n = Math.max(1, Number(size) || 1);
       return Array.from({ length: Math.ceil(items.length / n) }, (_, i) => items.slice(i * n, i * n + n));
     },
+    /** {{#each (spread items 4)}} — as few groups of at most n as hold the list, evened out (5 → 3 + 2, not 4 + 1): no slide holds a lone leftover. */
+    spread: (list: unknown, size: unknown) => {
+      const items = Array.isArray(list) ? list : [];
+      const groups = Math.ceil(items.length / Math.max(1, Number(size) || 1));
+      const out: unknown[][] = [];
+      for (let g = 0, from = 0; g < groups; g++) {
+        const to = from + Math.ceil((items.length - from) / (groups - g));
+        out.push(items.slice(from, to));
+        from = to;
+      }
+      return out;
+    },
     /** {{#each (sentences text 180)}} — text cut at sentence ends into pieces of at most about `max` characters. */
     sentences: (text: unknown, max: unknown) => splitSentences(typeof text === 'string' ? text : '', Number(max) || 200),
     /** {{#if (longer name 12)}} — text longer than n characters (for smaller type on long names). */
@@ -373,6 +400,9 @@ function registerHelpers(hbs: typeof HandlebarsNS, config: TemplateOptions, font
     cssString: (...args: unknown[]) => cssString(args.slice(0, -1).map(String).join('')),
   });
 }
+
+/** A number (digits with their separators) and the one letter or sign written right after it. */
+const NUMBER_WITH_UNIT = /[+\-−]?\d(?:[\d,.]*\d)?(?:%|\p{L})/gu;
 
 /** A CSS string literal, safe inside <style>: quotes, backslashes, markup and line ends escaped. */
 function cssString(text: string): string {

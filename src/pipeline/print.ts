@@ -19,6 +19,7 @@ import type { ResolvedConfig } from '../config.js';
 import type { FontFace as BundledFace } from '../fonts.js';
 import { assetName, type Asset as ProjectAsset } from '../assets.js';
 import type { CDPSession } from 'puppeteer-core';
+import { BUDGET, LAY_OUT, type Layout } from './measure.js';
 
 export interface PrintDocument {
   /** Path of the document below the out folder, e.g. `riverton/briefing.html`. */
@@ -31,11 +32,8 @@ export interface PrintDocument {
 
 export interface Printed {
   readonly pdf: Uint8Array;
-  /**
-   * Elements marked `data-fit="<name>"` whose content is larger than their box
-   * (it would be clipped), by name: e.g. a slide whose text does not fit.
-   */
-  readonly overflows: readonly string[];
+  /** The document laid out in pages as it printed: its pages, its ladder step, what is wrong (measure.ts). */
+  readonly layout: Layout;
 }
 
 export interface Printer extends AsyncDisposable {
@@ -104,10 +102,10 @@ export async function openPrinter(config: ResolvedConfig): Promise<Printer> {
             const url = `/fonts/${f.file}`;
             return held.has(url) ? { url } : { url, family: f.family, weight: f.cssWeight, unicodeRange: f.unicodeRange };
           });
-          const overflows = await swap(slot, { html: doc.html, url: `/${doc.path}`, faces });
+          const layout = await swap(slot, { html: doc.html, url: `/${doc.path}`, faces });
           for (const f of faces) held.add(f.url);
           slot.state.set('faces', held);
-          return { pdf: await printToPdf(slot), overflows };
+          return { pdf: await printToPdf(slot), layout };
         });
       } catch (error) {
         if (error instanceof PrintError) throw error;
@@ -138,18 +136,18 @@ async function sessionOf(slot: Slot): Promise<CDPSession> {
 const SWAP_IN = `(${swapIn.toString()})`;
 
 /**
- * Swap a document in: one Runtime.evaluate, without what Puppeteer's page.evaluate() adds on
- * every call (a stack trace for the source URL, its own argument serialisation).
+ * Swap a document in and lay it out in pages: one Runtime.evaluate, without what Puppeteer's
+ * page.evaluate() adds on every call (a stack trace for the source URL, its own argument serialisation).
  */
-async function swap(slot: Slot, args: Parameters<typeof swapIn>[0]): Promise<string[]> {
+async function swap(slot: Slot, args: Parameters<typeof swapIn>[0]): Promise<Layout> {
   const session = await sessionOf(slot);
   const { result, exceptionDetails } = await session.send('Runtime.evaluate', {
-    expression: `${SWAP_IN}(${JSON.stringify(args)})`,
+    expression: `${SWAP_IN}(${JSON.stringify(args)}).then(() => ${LAY_OUT}(${JSON.stringify(BUDGET)}))`,
     awaitPromise: true,
     returnByValue: true,
   });
   if (exceptionDetails) throw new Error(exceptionDetails.exception?.description ?? exceptionDetails.text);
-  return result.value as string[];
+  return result.value as Layout;
 }
 
 /**
@@ -185,10 +183,9 @@ async function loadShell(slot: Slot): Promise<void> {
  * shell's content with a document's: the browser's own parser reads it (so any
  * document a browser could open works, scripts inert), head elements that did
  * not change are kept so an unchanged stylesheet is not parsed again, the
- * document's fonts are loaded, and the names of `data-fit` elements whose
- * content overflows are returned.
+ * document's fonts are loaded.
  */
-async function swapIn(args: { html: string; url: string; faces: { url: string; family?: string; weight?: string; unicodeRange?: string }[] }): Promise<string[]> {
+async function swapIn(args: { html: string; url: string; faces: { url: string; family?: string; weight?: string; unicodeRange?: string }[] }): Promise<void> {
   // Exactly this document's faces, in its order: which face wins for a character covered twice depends
   // on the set and its order, and a document must not depend on what the page showed before.
   // FontFace objects are kept across documents, so a face loads once per page.
@@ -227,11 +224,6 @@ async function swapIn(args: { html: string; url: string; faces: { url: string; f
   copyAttributes(next.body, document.body);
   document.body.replaceChildren(...next.body.childNodes);
   // The faces are exactly the ones the document's text needs (the html stage scanned it), so load them
-  // directly: layout would only discover them, and a layout here is wasted when nothing is measured,
-  // since printing lays the document out again at the page size.
+  // directly rather than wait for layout to discover them.
   await Promise.all(faces.map((face) => (face.status === 'loaded' ? face : face.load())));
-  // Reading a box's size lays the document out: only documents with data-fit boxes pay for it.
-  return [...document.querySelectorAll<HTMLElement>('[data-fit]')]
-    .filter((el) => el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1)
-    .map((el) => el.dataset.fit ?? '');
 }
