@@ -24,11 +24,12 @@ export const msg = {
   outputReserved: (output: string, reserved: readonly string[]) => `is "${output}", which is a folder citybrief keeps for itself (${reserved.join(', ')}): choose another path.`,
   outputTwice: (output: string, other: string) => `is "${output}", which the kind "${other}" writes too: give each kind its own output.`,
   badEpoch: (value: string) => `SOURCE_DATE_EPOCH is "${value}"; it must be whole seconds since 1970 (or unset for PDFs without dates).`,
-  /** Boxes (`data-fit` elements) whose content is larger than they are: a deck's slides, the overview's city pages. */
-  overflow: (path: string, unit: 'slide' | 'page' | 'box', boxes: readonly string[]) => {
+  /** Boxes (`data-fit` elements) whose content is larger than they are, with the page each is on: a deck's slides, a page's boxes. */
+  overflow: (path: string, unit: 'slide' | 'page' | 'box', boxes: readonly { readonly element: string; readonly page: number }[]) => {
     const many = boxes.length > 1;
-    const where = unit === 'slide' ? `on ${many ? 'slides' : 'slide'}` : unit === 'page' ? `on the ${many ? 'pages' : 'page'} of` : `in ${many ? 'the boxes' : 'the box'}`;
-    return `${path}: content does not fit ${where} ${boxes.join(', ')} and would be cut off. Shorten the text or split it in the template.`;
+    const named = boxes.map((b) => (unit === 'slide' ? `${b.page} (${b.element})` : unit === 'page' ? `${b.page} (${b.element})` : `${b.element} (page ${b.page})`)).join(', ');
+    const where = unit === 'slide' ? `on ${many ? 'slides' : 'slide'}` : unit === 'page' ? `on ${many ? 'pages' : 'page'}` : `in ${many ? 'the boxes' : 'the box'}`;
+    return `${path}: content does not fit ${where} ${named} and would be cut off. Shorten the text or split it in the template.`;
   },
   /** What the print stage's page layout found wrong with a document (measure.ts), one problem at a time. */
   layout: (path: string, unit: 'slide' | 'page' | 'box', problem: Exclude<LayoutProblem, { kind: 'overflow' }>, budget: { fill: number; boxFill: number }) => {

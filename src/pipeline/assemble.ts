@@ -85,8 +85,8 @@ export function assembler(config: ResolvedConfig, valid: Valid, kinds: readonly 
 
   /** What the page layout found wrong, as warnings naming the output, the page and the element. */
   const warnLayout = (job: Job, layout: Layout) => {
-    const overflows = layout.problems.flatMap((p) => (p.kind === 'overflow' ? [p.element] : []));
-    if (overflows.length > 0) warn(job, msg.overflow(job.path, job.kind.boxes, overflows));
+    const overflows = layout.problems.flatMap((p) => (p.kind === 'overflow' ? [p] : []));
+    if (overflows.length > 0) warn(job, msg.overflow(job.pdfPath, job.kind.boxes, overflows));
     for (const problem of layout.problems) if (problem.kind !== 'overflow') warn(job, msg.layout(job.pdfPath, job.kind.boxes, problem, BUDGET));
   };
 

@@ -39,6 +39,8 @@ export interface Layout {
   readonly pages: number;
   /** The ladder step the document prints at: 0 as written, > 0 tightened, < 0 loosened. */
   readonly step: number;
+  /** How far down each page is filled (0–1), or null for a page that is one box (a slide). */
+  readonly fill: readonly (number | null)[];
   readonly problems: readonly LayoutProblem[];
 }
 
@@ -67,6 +69,8 @@ export function layOut(budget: Budget): Layout {
   // The page content box, from the document's @page rule (size and margins), in CSS pixels.
   const NAMED: Record<string, [string, string]> = { a3: ['297mm', '420mm'], a4: ['210mm', '297mm'], a5: ['148mm', '210mm'], b4: ['250mm', '353mm'], b5: ['176mm', '250mm'], letter: ['8.5in', '11in'], legal: ['8.5in', '14in'], ledger: ['11in', '17in'] };
   let size: [string, string] = ['210mm', '297mm'];
+  const FORCED = new Set(['page', 'left', 'right', 'recto', 'verso', 'always']);
+  const forced: string[] = [];
   const margin = { top: '0', right: '0', bottom: '0', left: '0' };
   const rules = (list: CSSRuleList): CSSRule[] => [...list].flatMap((r) => (r instanceof CSSMediaRule ? (r.media.mediaText === '' || matchMedia(r.media.mediaText).matches ? rules(r.cssRules) : []) : [r]));
   for (const sheet of [...document.styleSheets]) {
@@ -77,6 +81,12 @@ export function layOut(budget: Budget): Layout {
       continue;
     }
     for (const rule of rules(list)) {
+      if (rule instanceof CSSStyleRule) {
+        // Columns break only at column breaks: a forced page break becomes one while measuring.
+        for (const side of ['before', 'after'] as const)
+          if (FORCED.has(rule.style.getPropertyValue(`break-${side}`))) forced.push(`${rule.selectorText} { break-${side}: column !important; }`);
+        continue;
+      }
       if (!(rule instanceof CSSPageRule) || rule.selectorText) continue;
       const words = rule.style.getPropertyValue('size').trim().toLowerCase().split(/\s+/).filter(Boolean);
       if (words.length > 0) {
@@ -138,6 +148,9 @@ export function layOut(budget: Budget): Layout {
   /** Lay the body out in page-sized columns, read what falls where, and put it back. */
   const paginate = (read: (laid: Laid) => void): Laid => {
     const saved = [root.getAttribute('style'), body.getAttribute('style')] as const;
+    const breaks = document.createElement('style');
+    breaks.textContent = forced.join('\n');
+    document.head.append(breaks);
     root.style.setProperty('width', `${width}px`);
     body.style.cssText += `;columns:${width}px;column-gap:${GAP}px;column-fill:auto;height:${height}px;width:${width}px;margin:0;padding:0;overflow:visible`;
     try {
@@ -200,6 +213,7 @@ export function layOut(budget: Budget): Layout {
       const restore = (el: HTMLElement, value: string | null) => (value === null ? el.removeAttribute('style') : el.setAttribute('style', value));
       restore(root, saved[0]);
       restore(body, saved[1]);
+      breaks.remove();
     }
   };
 
@@ -284,5 +298,5 @@ export function layOut(budget: Budget): Layout {
     }
   });
 
-  return { pages: laid.pages, step, problems };
+  return { pages: laid.pages, step, fill: laid.fill.map((f) => (Number.isNaN(f) ? null : Math.round(f * 100) / 100)), problems };
 }
