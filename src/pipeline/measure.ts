@@ -140,6 +140,8 @@ export function layOut(budget: Budget): Layout {
     last: (Element | null)[];
     /** Page-sized boxes: their page, the share of their area their content spans, the box. */
     boxes: { page: number; share: number; box: HTMLElement }[];
+    /** Every box the size of a page (a slide), whatever its fill. */
+    paged: Set<Element>;
     /** Drawing elements in document order, with their first page. */
     drawn: { el: Element; page: number; lastPage: number }[];
     pageOf: (r: DOMRect) => number;
@@ -161,11 +163,13 @@ export function layOut(budget: Budget): Layout {
       const boxes: Laid['boxes'] = [];
       const drawn: Laid['drawn'] = [];
       const boxed = new Set<number>();
+      const paged = new Set<Element>();
       for (const box of body.querySelectorAll<HTMLElement>('[data-fit]')) {
         const r = box.getBoundingClientRect();
         if (r.height < height * 0.8 || r.width < width * 0.8) continue;
         const page = pageOf(r);
         boxed.add(page);
+        paged.add(box);
         if (box.dataset.fill === 'any') continue;
         let [top, left, bottom, right] = [Infinity, Infinity, -Infinity, -Infinity];
         for (const el of box.querySelectorAll('*')) {
@@ -206,7 +210,7 @@ export function layOut(budget: Budget): Layout {
         last[p] ??= null;
         if (boxed.has(p)) fill[p] = NaN;
       }
-      const laid = { pages, fill, last, boxes, drawn, pageOf };
+      const laid = { pages, fill, last, boxes, paged, drawn, pageOf };
       read(laid);
       return laid;
     } finally {
@@ -250,10 +254,10 @@ export function layOut(budget: Budget): Layout {
       });
     for (const b of final.boxes) if (b.share < budget.boxFill) problems.push({ kind: 'sparse', page: b.page + 1, share: Math.round(b.share * 100) / 100, element: describe(b.box) });
 
-    // A heading (or caption) whose next drawn element is on a later page.
+    // A heading (or caption) whose next drawn element is on a later page. A slide ends where it ends.
     final.drawn.forEach((d, i) => {
       const heading = d.el.closest(HEADING);
-      if (!heading) return;
+      if (!heading || [...final.paged].some((box) => box.contains(heading))) return;
       const next = final.drawn.slice(i + 1).find((n) => !heading.contains(n.el));
       const own = final.drawn.findLast((n, j) => j <= i + 1 && heading.contains(n.el));
       if (next && own === d && next.page > d.lastPage) problems.push({ kind: 'alone', page: d.lastPage + 1, element: describe(heading) });

@@ -104,3 +104,31 @@ export async function readPdfDocument(file: string): Promise<PdfDocumentFacts> {
   });
   return { info: info as Record<string, unknown>, lang, outline, tagged: Boolean(markInfo?.Marked) && tree !== null, fileLinks };
 }
+
+/**
+ * How far down each page's text reaches, as a share of the page's content box (0–1): from the
+ * top margin to the lowest line of text above the bottom margin (the running footer is below it).
+ * Read from the PDF alone, so it checks the print stage's own measure independently.
+ */
+export async function pageFills(file: string, margins: { readonly topMm: number; readonly bottomMm: number }): Promise<number[]> {
+  const pt = (mm: number) => (mm / 25.4) * 72;
+  const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
+  const loading = pdfjs.getDocument({ data: new Uint8Array(await readFile(file)), useSystemFonts: false, isEvalSupported: false, verbosity: 0 });
+  const pdf = await loading.promise;
+  const fills: number[] = [];
+  for (let i = 1; i <= pdf.numPages; i++) {
+    const page = await pdf.getPage(i);
+    const [, , , height] = page.view as [number, number, number, number];
+    const top = height - pt(margins.topMm);
+    const bottom = pt(margins.bottomMm);
+    let lowest = top;
+    for (const item of (await page.getTextContent()).items) {
+      if (!('str' in item) || item.str.trim() === '') continue;
+      const y = item.transform[5] as number;
+      if (y > bottom) lowest = Math.min(lowest, y);
+    }
+    fills.push((top - lowest) / (top - bottom));
+  }
+  await loading.destroy();
+  return fills;
+}
