@@ -51,9 +51,15 @@ export interface Budget {
   readonly boxFill: number;
   /** The ladder, in the order tried. */
   readonly steps: readonly number[];
+  /**
+   * Documents with more elements than this are printed unmeasured. Measuring lays the document out
+   * again, up to six times, and walks every element: on a document of thousands of pages that would
+   * hold its page (and the pages sharing its renderer) for longer than printing it does.
+   */
+  readonly maxElements: number;
 }
 
-export const BUDGET: Budget = { fill: 0.4, boxFill: 0.35, steps: [1, 2, 3, -1, -2] };
+export const BUDGET: Budget = { fill: 0.4, boxFill: 0.35, steps: [1, 2, 3, -1, -2], maxElements: 20_000 };
 
 /** layOut's source, evaluated in the page. */
 export const LAY_OUT = `(${layOut.toString()})`;
@@ -65,6 +71,7 @@ export const LAY_OUT = `(${layOut.toString()})`;
 export function layOut(budget: Budget): Layout {
   const root = document.documentElement;
   const body = document.body;
+  if (body.getElementsByTagName('*').length > budget.maxElements) return { pages: 0, step: 0, fill: [], problems: [] };
 
   // The page content box, from the document's @page rule (size and margins), in CSS pixels.
   const NAMED: Record<string, [string, string]> = { a3: ['297mm', '420mm'], a4: ['210mm', '297mm'], a5: ['148mm', '210mm'], b4: ['250mm', '353mm'], b5: ['176mm', '250mm'], letter: ['8.5in', '11in'], legal: ['8.5in', '14in'], ledger: ['11in', '17in'] };

@@ -41,7 +41,7 @@ function expectedSlides(city: City): number {
     (city.charts?.length ?? 0) + 1 +
     Math.ceil((city.programmes?.length ?? 0) / 4) +
     (city.commentary ? splitSentences(city.commentary, 150).length : 0) +
-    Math.max(1, Math.ceil(notes / 6))
+    Math.max(1, Math.ceil(notes / 10))
   );
 }
 
