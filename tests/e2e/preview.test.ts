@@ -98,12 +98,13 @@ describe('preview in a browser', () => {
 
     await page.close();
 
-    // The reader on page 2 (of the deck, which has several) stays on page 2 when the document is drawn anew.
+    // The reader on page 2 (of the deck, which has several) stays on page 2 when the document is drawn anew (its stylesheet saved).
     const deck = await open('alpha/slides.pdf');
     await deck.click('#next');
     await deck.waitForFunction(() => /^page 2 of/.test(document.getElementById('page')?.textContent ?? ''), { timeout: 10_000 });
     const before = await deck.$eval('body', (b) => b.dataset.drawn);
-    await writeFile(series, rows.replace('2012年,3111,', '2012年,3333,'));
+    const slidesCss = path.join(work, 'templates', 'slides.css');
+    await writeFile(slidesCss, `${await readFile(slidesCss, 'utf8')}\n.slide h2 { color: #7a1f5c; }\n`);
     await deck.waitForFunction((v) => document.body.dataset.drawn !== undefined && document.body.dataset.drawn !== v, { timeout: 30_000 }, before);
     expect(await deck.$eval('#page', (e) => e.textContent)).toMatch(/^page 2 of \d+$/);
     expect(await deck.$eval('#viewerContainer', (e) => e.scrollTop)).toBeGreaterThan(0);
