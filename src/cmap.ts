@@ -60,10 +60,13 @@ export function woff2CodePoints(file: Uint8Array): Set<number> {
   }
   if (!cmap) throw new FontFileError('the font has no cmap table');
   const tables = brotliDecompressSync(data.subarray(at, at + compressedLength));
-  return cmapCodePoints(tables.subarray(cmap.offset, cmap.offset + cmap.length));
+  const cps = new Set<number>();
+  readCmap(tables.subarray(cmap.offset, cmap.offset + cmap.length), (cp) => cps.add(cp));
+  return cps;
 }
 
-function cmapCodePoints(cmap: Buffer): Set<number> {
+/** Each character of a cmap table's best Unicode subtable with its glyph (other than .notdef), in the subtable's order. */
+export function readCmap(cmap: Buffer, add: (cp: number, glyph: number) => void): void {
   const count = cmap.readUInt16BE(2);
   let format4: number | undefined;
   let format12: number | undefined;
@@ -77,7 +80,6 @@ function cmapCodePoints(cmap: Buffer): Set<number> {
     if (format === 12) format12 ??= offset;
     else if (format === 4) format4 ??= offset;
   }
-  const cps = new Set<number>();
   if (format12 !== undefined) {
     const groups = cmap.readUInt32BE(format12 + 12);
     for (let g = 0; g < groups; g++) {
@@ -85,9 +87,9 @@ function cmapCodePoints(cmap: Buffer): Set<number> {
       const start = cmap.readUInt32BE(at);
       const end = cmap.readUInt32BE(at + 4);
       const glyph = cmap.readUInt32BE(at + 8);
-      for (let cp = start; cp <= end; cp++) if (glyph + (cp - start) !== 0) cps.add(cp);
+      for (let cp = start; cp <= end; cp++) if (glyph + (cp - start) !== 0) add(cp, glyph + (cp - start));
     }
-    return cps;
+    return;
   }
   if (format4 === undefined) throw new FontFileError('the font has no Unicode cmap subtable of format 4 or 12');
   const segments = cmap.readUInt16BE(format4 + 6) / 2;
@@ -108,8 +110,7 @@ function cmapCodePoints(cmap: Buffer): Set<number> {
         glyph = cmap.readUInt16BE(at);
         if (glyph !== 0) glyph = (glyph + delta) & 0xffff;
       }
-      if (glyph !== 0) cps.add(cp);
+      if (glyph !== 0) add(cp, glyph);
     }
   }
-  return cps;
 }

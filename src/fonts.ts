@@ -12,15 +12,18 @@
  *   character of the Basic Multilingual Plane keeps its Noto glyph.
  * - Noto Emoji (@fontsource) for pictographs.
  *
- * A document's CSS declares only the subsets its text needs, the print stage
- * serves those files from memory, and charts measure their labels with the
- * same font files so Vega's layout matches what Chromium draws.
+ * A document's CSS declares only the subsets its text needs, and charts
+ * measure their labels with the same font files so Vega's layout matches what
+ * Chromium draws. The print stage sets documents in one font per family and
+ * weight, merged from the subsets (printFonts): Chromium embeds each font file
+ * as a font of its own in the PDF.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type * as Fontkit from 'fontkit';
 import { woff2CodePoints } from './cmap.js';
+import { glyphMap, mergeFonts, sfntTables, woff, type Tables } from './merge.js';
 
 type Range = readonly [number, number];
 
@@ -38,6 +41,12 @@ interface Family {
    * (a Type 3 font in the PDF) instead of embedding the font.
    */
   readonly anyWeight?: boolean;
+  /**
+   * Whether the printer gets one font per weight, merged from all its subsets (merge.ts), rather than
+   * the subsets themselves: the package must ship each subset as WOFF 1.0 beside the WOFF2, since
+   * WOFF2 stores glyphs transformed. Chromium embeds each font file as its own font in the PDF.
+   */
+  readonly merge?: boolean;
   /** The licence to pass on with the font files: a file in the package, or the text itself. */
   readonly licence: { readonly file: string } | { readonly text: string };
 }
@@ -64,8 +73,8 @@ Copyright 2008, 2009, 2010, 2011 GlyphWiki Project.
 const PLANE_2: Range = [0x20000, 0x2ffff];
 
 const FAMILIES = {
-  tc: { family: 'Noto Sans TC', pkg: '@fontsource/noto-sans-tc', stylesheets: ['400.css', '700.css'], licence: { file: 'LICENSE' } },
-  sc: { family: 'Noto Sans SC', pkg: '@fontsource/noto-sans-sc', stylesheets: ['400.css', '700.css'], licence: { file: 'LICENSE' } },
+  tc: { family: 'Noto Sans TC', pkg: '@fontsource/noto-sans-tc', stylesheets: ['400.css', '700.css'], merge: true, licence: { file: 'LICENSE' } },
+  sc: { family: 'Noto Sans SC', pkg: '@fontsource/noto-sans-sc', stylesheets: ['400.css', '700.css'], merge: true, licence: { file: 'LICENSE' } },
   // HanaMinA and HanaMinB, split into subsets of about 1024 code points. Only the subsets wholly in Plane 2
   // (HanaMinB's Extensions B–F, HanaMinA's compatibility ideographs supplement): a Mincho glyph among Noto
   // Sans ones is acceptable for a character no other font has, not for common ones. Regular weight only,
@@ -79,7 +88,7 @@ const FAMILIES = {
     licence: { text: HANAZONO_LICENCE },
   },
   // Monochrome outlines (not colour bitmaps), so emoji embed in the PDF like text.
-  emoji: { family: 'Noto Emoji', pkg: '@fontsource/noto-emoji', stylesheets: ['400.css'], anyWeight: true, licence: { file: 'LICENSE' } },
+  emoji: { family: 'Noto Emoji', pkg: '@fontsource/noto-emoji', stylesheets: ['400.css'], anyWeight: true, merge: true, licence: { file: 'LICENSE' } },
 } as const satisfies Record<string, Family>;
 
 /** The weights documents are set in. A family without one gets its nearest weight, as in CSS font matching. */
@@ -326,6 +335,155 @@ function fontSet(families: readonly string[]): FontSet {
       return em * size;
     },
   };
+}
+
+/** A font the printer adds to its page for a document. */
+export interface PrintFace {
+  /** Its name, unique across the bundled fonts and their merged files; a subset's is its file name. */
+  readonly file: string;
+  readonly family: string;
+  /** The font-weight it is declared with. */
+  readonly cssWeight: string;
+  /** A subset's declared range. A merged font has none: its cmap alone says what it covers. */
+  readonly unicodeRange?: string;
+  /** A merged font's family and weight, which a later file of it replaces in a page. */
+  readonly replaces?: string;
+  /** The font's bytes (WOFF2 for a subset, WOFF for a merged font), read or made the first time they are asked for. */
+  bytes(): Buffer;
+}
+
+/** The fonts one printer sets documents in. */
+export interface PrintFonts {
+  /** Faces the documents about to be printed will need (FontSet.scan of their data): the next merged files draw them. */
+  expect(used: readonly FontFace[]): void;
+  /**
+   * The fonts for a document whose text needs `used` (FontSet.scan), in their order: for a family
+   * that merges, one font per weight (so its PDF embeds one font per face); for the others, the
+   * subsets themselves.
+   */
+  forDocument(used: readonly FontFace[]): PrintFace[];
+}
+
+/**
+ * A family's subsets of one weight, merged (merge.ts): each character maps to the glyph of the
+ * subset the stylesheet gives it, the first whose unicode-range declares it and whose file has it (as
+ * FontSet.scan chooses). The subset that draws most of basic Latin comes first and keeps its layout
+ * tables (kerning, ligatures); the others follow, the stylesheet's last first: fontsource lists the
+ * most used subsets of a CJK font last, and a PDF's subset of the font keeps glyph numbers, so its
+ * tables grow with the highest glyph a document uses.
+ */
+export interface Merged {
+  /** The merged font, with the outlines of the subsets (files) given. */
+  font(files: ReadonlySet<string>): Buffer;
+  /** The subset whose layout tables it keeps: its outlines are always included. */
+  readonly base: string;
+}
+
+const mergedFonts = new Map<string, Merged>();
+
+export function mergedFamily(family: string, weight: number): Merged {
+  const key = `${family} ${weight}`;
+  let merged = mergedFonts.get(key);
+  if (merged) return merged;
+  const subsets = (faces().get(family) ?? []).filter((f) => f.weight === weight);
+  // WOFF2 stores glyphs transformed; fontsource ships every subset as WOFF 1.0 too.
+  const tables: Tables[] = subsets.map((face) => sfntTables(readFileSync(face.absPath.replace(/\.woff2$/, '.woff'))));
+  const owner = new Map<number, readonly [number, number]>();
+  subsets.forEach((face, i) => {
+    for (const [cp, glyph] of glyphMap(tables[i]!)) {
+      if (owner.has(cp) || !face.ranges.some(([a, b]) => cp >= a && cp <= b)) continue;
+      owner.set(cp, [i, glyph]);
+    }
+  });
+  const ascii = new Array<number>(subsets.length).fill(0);
+  for (const [cp, [i]] of owner) if (cp >= 0x20 && cp <= 0x7e) ascii[i]!++;
+  const base = ascii.indexOf(Math.max(...ascii));
+  const order = [base, ...subsets.map((_, i) => subsets.length - 1 - i).filter((i) => i !== base)];
+  const place = new Map(order.map((i, at) => [i, at]));
+  const cmap = new Map([...owner].map(([cp, [i, glyph]]) => [cp, [place.get(i)!, glyph] as const]));
+  merged = {
+    base: subsets[base]!.file,
+    font: (files) =>
+      mergeFonts(
+        order.map((i) => tables[i]!),
+        cmap,
+        (p) => files.has(subsets[order[p]!]!.file),
+      ),
+  };
+  mergedFonts.set(key, merged);
+  return merged;
+}
+
+/**
+ * The fonts of one printer. A merged CJK font has some 12,000 glyphs, 4 MB: a page would take about a
+ * second to be handed each. So a merged file carries the outlines of the subsets expected or
+ * needed so far (and of its base), and every other glyph is empty; a document that needs another
+ * subset gets a new file with it added, which replaces the page's older one. Glyph numbers, metrics
+ * and the cmap are those of the whole font in every file, so a document prints the same bytes
+ * whichever file covering its text it gets: what it prints does not depend on the documents printed
+ * before it.
+ */
+export function printFonts(): PrintFonts {
+  const subsets = new Map<string, PrintFace>();
+  const current = new Map<string, { face: PrintFace; files: ReadonlySet<string>; version: number }>();
+  const expected = new Map<string, Set<string>>();
+  const keyOf = (face: FontFace) => `${face.family.toLowerCase().replaceAll(' ', '-')}-${face.weight}`;
+  const merges = (face: FontFace) => (Object.values(FAMILIES) as Family[]).some((f) => f.family === face.family && f.merge);
+  return {
+    expect(used) {
+      for (const face of used) {
+        if (!merges(face)) continue;
+        const key = keyOf(face);
+        expected.set(key, (expected.get(key) ?? new Set()).add(face.file));
+      }
+    },
+    forDocument(used) {
+      // In the order of `used`: a subset as it is, or the merged font of its family and weight (once).
+      const order: (PrintFace | string)[] = [];
+      const needed = new Map<string, { like: FontFace; files: Set<string> }>();
+      for (const face of used) {
+        if (!merges(face)) {
+          order.push(subsetFace(subsets, face));
+          continue;
+        }
+        const key = keyOf(face);
+        if (!needed.has(key)) {
+          needed.set(key, { like: face, files: new Set() });
+          order.push(key);
+        }
+        needed.get(key)!.files.add(face.file);
+      }
+      return order.map((item) => {
+        if (typeof item !== 'string') return item;
+        const { like, files } = needed.get(item)!;
+        const held = current.get(item);
+        if (held && [...files].every((f) => held.files.has(f))) return held.face;
+        const merged = mergedFamily(like.family, like.weight);
+        const all = new Set([merged.base, ...(held?.files ?? []), ...(expected.get(item) ?? []), ...files]);
+        const version = (held?.version ?? 0) + 1;
+        let body: Buffer | undefined;
+        const face: PrintFace = {
+          file: `${item}-${version}.woff`,
+          family: like.family,
+          cssWeight: like.cssWeight,
+          replaces: item,
+          bytes: () => (body ??= woff(merged.font(all))),
+        };
+        current.set(item, { face, files: all, version });
+        return face;
+      });
+    },
+  };
+}
+
+function subsetFace(made: Map<string, PrintFace>, face: FontFace): PrintFace {
+  let printed = made.get(face.file);
+  if (!printed) {
+    let body: Buffer | undefined;
+    printed = { file: face.file, family: face.family, cssWeight: face.cssWeight, unicodeRange: face.unicodeRange, bytes: () => (body ??= readFileSync(face.absPath)) };
+    made.set(face.file, printed);
+  }
+  return printed;
 }
 
 /**

@@ -330,6 +330,11 @@ async function buildWith(config: ResolvedConfig, started: number, printerFor: ()
     if (config.strict && charts.warnings.length > 0) throw new UsageError(msg.strictWarnings(charts.warnings.length));
     const templates = await timed('html', () => loadTemplates(config.templatesDir, fonts, kinds, { labels: valid.labels, assetProblem: checkImage, shown: shownBy(config) }));
     const documents = assembler(config, valid, kinds, charts, templates, printer, timed);
+    // What the documents will print, near enough (their cities' data, the labels, the templates): the
+    // printer's fonts are made with those characters' outlines at once, rather than as documents need more.
+    const cities = new Set(planned.todo.map((job) => job.city));
+    const printed = [valid.dataset, cities.has(null) ? valid.cities : valid.cities.filter((c) => cities.has(c.id)), valid.labels.words, valid.fields];
+    printer.expect(await timed('html', () => fonts.scan(JSON.stringify(printed) + kinds.map((k) => k.source).join('')).faces));
 
     // A template that fails fails for the first document of its kind: find out before writing anything.
     const first = new Map<string, Prepared>();

@@ -9,14 +9,20 @@
  * changed, the body, attributes) through DevTools, which works with page
  * scripts off. Fonts are added to the page once as FontFace objects and stay
  * loaded across documents.
+ *
+ * A document is printed with one font per family and weight, merged from the
+ * family's subsets (fonts.ts, printFonts), not with the subsets its HTML
+ * output declares: Chromium embeds every font file a document's text touches
+ * as a font of its own, so a briefing set in the subsets would embed some
+ * thirty. A merged font is handed to the page in pieces (see sendFont), and
+ * kept until a document needs one with more outlines.
  */
-import { readFileSync } from 'node:fs';
 import { PrintError } from '../errors.js';
 import { msg } from '../messages.js';
 import { launchBrowser } from '../browser/launch.js';
 import { createPagePool, ORIGIN, type Asset, type Slot } from '../browser/pool.js';
 import type { ResolvedConfig } from '../config.js';
-import type { FontFace as BundledFace } from '../fonts.js';
+import { printFonts, type FontFace as BundledFace, type PrintFace } from '../fonts.js';
 import { assetName, type Asset as ProjectAsset } from '../assets.js';
 import type { CDPSession } from 'puppeteer-core';
 import { BUDGET, LAY_OUT, type Layout } from './measure.js';
@@ -40,6 +46,8 @@ export interface Printer extends AsyncDisposable {
   /** Start the browser and its pages ahead of the first document; rejects if no browser starts. */
   warm(): Promise<void>;
   print(doc: PrintDocument): Promise<Printed>;
+  /** Font faces the documents about to be printed will need (from their data), so pages are handed fonts that draw them all at once. */
+  expect(faces: readonly BundledFace[]): void;
   /** How many documents it prints at once. */
   readonly size: number;
   /** URLs documents asked for that were refused. */
@@ -53,8 +61,8 @@ const SHELL = '/__citybrief__/shell.html';
 const SHELL_HTML = '<!doctype html><html><head></head><body></body></html>';
 
 export async function openPrinter(config: ResolvedConfig): Promise<Printer> {
-  const fontFiles = new Map<string, BundledFace>();
-  const fontCache = new Map<string, Buffer>();
+  const fonts = printFonts();
+  const fontFiles = new Map<string, PrintFace>();
   const images = new Map<string, ProjectAsset>();
 
   const assets = (pathname: string): Asset | undefined => {
@@ -62,14 +70,7 @@ export async function openPrinter(config: ResolvedConfig): Promise<Printer> {
     const image = images.get(assetName(pathname) ?? '');
     if (image) return { body: image.bytes, contentType: image.contentType };
     const face = fontFiles.get(pathname);
-    if (face) {
-      let body = fontCache.get(face.file);
-      if (!body) {
-        body = readFileSync(face.absPath);
-        fontCache.set(face.file, body);
-      }
-      return { body, contentType: 'font/woff2' };
-    }
+    if (face) return { body: face.bytes(), contentType: 'font/woff2' };
     return undefined;
   };
 
@@ -91,20 +92,35 @@ export async function openPrinter(config: ResolvedConfig): Promise<Printer> {
   return {
     warm: () => pool.warm(),
     async print(doc) {
-      for (const face of doc.fonts) fontFiles.set(`/fonts/${face.file}`, face);
       for (const image of doc.assets) images.set(image.name, image);
       try {
+        const used = fonts.forDocument(doc.fonts);
+        for (const face of used) {
+          if (face.replaces === undefined) fontFiles.set(`/fonts/${face.file}`, face);
+          // Read or made here (a merged font the first time), rather than while a page waits for it.
+          face.bytes();
+        }
         return await pool.run(doc.path, async (slot) => {
           // A face the page already holds is named by its URL alone: the descriptors (long unicode
-          // ranges) would otherwise be most of every message.
-          const held = (slot.state.get('faces') as Set<string> | undefined) ?? new Set<string>();
-          const faces = doc.fonts.map((f) => {
-            const url = `/fonts/${f.file}`;
-            return held.has(url) ? { url } : { url, family: f.family, weight: f.cssWeight, unicodeRange: f.unicodeRange };
-          });
-          const layout = await swap(slot, { html: doc.html, url: `/${doc.path}`, faces });
-          for (const f of faces) held.add(f.url);
+          // ranges) would otherwise be most of every message. Each held URL with what it replaces.
+          const held = (slot.state.get('faces') as Map<string, string | undefined> | undefined) ?? new Map<string, string | undefined>();
           slot.state.set('faces', held);
+          const faces = [];
+          for (const f of used) {
+            const url = `/fonts/${f.file}`;
+            if (held.has(url)) {
+              faces.push({ url });
+              continue;
+            }
+            if (f.replaces !== undefined) {
+              await sendFont(slot, url, f.bytes());
+              // The page lets go of the file this one replaces (swapIn).
+              for (const [other, replaces] of held) if (replaces === f.replaces) held.delete(other);
+            }
+            faces.push({ url, family: f.family, weight: f.cssWeight, unicodeRange: f.unicodeRange, replaces: f.replaces });
+            held.set(url, f.replaces);
+          }
+          const layout = await swap(slot, { html: doc.html, url: `/${doc.path}`, faces });
           return { pdf: await printToPdf(slot), layout };
         });
       } catch (error) {
@@ -112,6 +128,7 @@ export async function openPrinter(config: ResolvedConfig): Promise<Printer> {
         throw new PrintError(msg.printFailed(doc.path, (error as Error).message), { cause: error });
       }
     },
+    expect: (faces) => fonts.expect(faces),
     size,
     refused: pool.refused,
     get restarts() {
@@ -130,6 +147,25 @@ async function sessionOf(slot: Slot): Promise<CDPSession> {
     slot.state.set('session', session);
   }
   return session;
+}
+
+/** Characters of base64 per message: DevTools carries many pieces of this size faster than one large message. */
+const FONT_PIECE = 1 << 16;
+
+/**
+ * Hand a font's bytes to the page, as base64 in pieces that swapIn joins. A merged CJK font is a few
+ * megabytes: served as the response to the page's request, it is one DevTools message that Chromium
+ * reads at a fraction of the speed of messages of some 64 KB (measured: 5.7 MB of base64 in about
+ * 0.7–1 s as one message, 0.25–0.3 s in pieces of 64 KB).
+ */
+async function sendFont(slot: Slot, url: string, bytes: Buffer): Promise<void> {
+  const session = await sessionOf(slot);
+  const base64 = bytes.toString('base64');
+  const name = JSON.stringify(url);
+  await session.send('Runtime.evaluate', { expression: `((globalThis.citybriefFontData ??= new Map()).set(${name}, []), 0)` });
+  for (let at = 0; at < base64.length; at += FONT_PIECE) {
+    await session.send('Runtime.evaluate', { expression: `(citybriefFontData.get(${name}).push(${JSON.stringify(base64.slice(at, at + FONT_PIECE))}), 0)` });
+  }
 }
 
 /** swapIn's source, evaluated in the page with each document's arguments. */
@@ -185,17 +221,30 @@ async function loadShell(slot: Slot): Promise<void> {
  * not change are kept so an unchanged stylesheet is not parsed again, the
  * document's fonts are loaded.
  */
-async function swapIn(args: { html: string; url: string; faces: { url: string; family?: string; weight?: string; unicodeRange?: string }[] }): Promise<void> {
+async function swapIn(args: {
+  html: string;
+  url: string;
+  /** `replaces`: a merged font, handed over by sendFont, which replaces the page's other file of it. */
+  faces: { url: string; family?: string; weight?: string; unicodeRange?: string; replaces?: string }[];
+}): Promise<void> {
   // Exactly this document's faces, in its order: which face wins for a character covered twice depends
   // on the set and its order, and a document must not depend on what the page showed before.
-  // FontFace objects are kept across documents, so a face loads once per page.
-  const cache = ((globalThis as { citybriefFaces?: Map<string, FontFace> }).citybriefFaces ??= new Map());
+  // FontFace objects are kept across documents, so a face loads once per page; a merged font's newer
+  // file replaces the older one.
+  const cache = ((globalThis as { citybriefFaces?: Map<string, { face: FontFace; replaces?: string }> }).citybriefFaces ??= new Map());
   document.fonts.clear();
   const faces = args.faces.map((f) => {
-    let face = cache.get(f.url);
+    let face = cache.get(f.url)?.face;
     if (!face) {
-      face = new FontFace(f.family ?? '', `url("${f.url}")`, { weight: f.weight, unicodeRange: f.unicodeRange });
-      cache.set(f.url, face);
+      let source: string | Uint8Array = `url("${f.url}")`;
+      if (f.replaces !== undefined) {
+        const data = (globalThis as { citybriefFontData?: Map<string, string[]> }).citybriefFontData!;
+        source = (Uint8Array as unknown as { fromBase64(text: string): Uint8Array }).fromBase64(data.get(f.url)!.join(''));
+        data.delete(f.url);
+        for (const [url, held] of cache) if (held.replaces === f.replaces) cache.delete(url);
+      }
+      face = new FontFace(f.family ?? '', source as BufferSource, f.unicodeRange === undefined ? { weight: f.weight } : { weight: f.weight, unicodeRange: f.unicodeRange });
+      cache.set(f.url, { face, replaces: f.replaces });
     }
     document.fonts.add(face);
     return face;

@@ -107,6 +107,14 @@ describe('a full build of the seed dataset', () => {
     }
   });
 
+  it('embeds one font per face it uses: Noto Sans TC regular and bold, each once', () => {
+    for (const city of cities) {
+      // A subset's name is its tag, a plus and the font's name: AAAAAA+NotoSansTC-Regular.
+      const names = pdfs.get(city.id)!.fonts.map((f) => f.baseFont.replace(/^\/[A-Z]{6}\+/, ''));
+      expect(names.sort(), city.id).toEqual(['NotoSansTC-Bold', 'NotoSansTC-Regular']);
+    }
+  });
+
   it('shows ranks the source does not state as unknown, not as zero', () => {
     const unranked = cities.filter((c) => !('rank' in c));
     expect(unranked.length).toBeGreaterThan(0);

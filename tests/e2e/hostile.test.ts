@@ -97,6 +97,9 @@ describe('hostile text in the data', () => {
     expect(pdf.text).toContain('專利📈');
     expect(pdf.fonts.some((f) => /\+NotoEmoji/.test(f.baseFont) && f.embedded && f.descendant === '/CIDFontType2')).toBe(true);
     for (const font of pdf.fonts) expect(font.baseFont).toMatch(/^\/[A-Z]{6}\+Noto(SansTC|SansSC|Emoji)/);
+    // One font per face, the emoji's too, though its text touches several of the package's subset files.
+    const names = pdf.fonts.map((f) => f.baseFont.replace(/^\/[A-Z]{6}\+/, ''));
+    expect(names).toEqual([...new Set(names)]);
   });
 
   it('pollutes no prototype', () => {

@@ -135,6 +135,15 @@ describe('rare ideographs outside the Basic Multilingual Plane', () => {
     }
   });
 
+  it('leave one embedded font per Noto face and weight; Hanazono Mincho, not merged, once per file of it the text uses', () => {
+    for (const file of FILES) {
+      const names = pdfs.get(file)!.fonts.map((f) => f.baseFont.replace(/^\/[A-Z]{6}\+/, ''));
+      const noto = names.filter((n) => n.startsWith('Noto'));
+      expect(noto, file).toEqual([...new Set(noto)]);
+      expect(noto.length, file).toBeGreaterThan(0);
+    }
+  });
+
   it('are measured for chart labels as wide as Chromium draws them, so the label is printed whole', async () => {
     // The bar's label, at the axis' 11 px: Vega made room for it with fonts.measure.
     const label = city.figures.find((f) => f.id === 'marks')!.label!;
