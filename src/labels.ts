@@ -61,10 +61,12 @@ export const LABELS = {
   slides: text,
   // Chart alt text: the one sentence a screen reader reads for a chart (the PDF's /Figure /Alt),
   // made from the rows the chart draws (describe.ts). {items} are the chart's values, each
-  // `chartAltValue`, joined by `chartAltSeparator`; a value with a stated change is said with
-  // `chartAltRise`, `chartAltFall` or `chartAltFlat`.
+  // `chartAltValue`, joined by `chartAltSeparator`; a chart of several lines says each line as
+  // `chartAltLine`, its values joined as the language joins a list. A value with a stated change
+  // is said with `chartAltRise`, `chartAltFall` or `chartAltFlat`.
   chartAlt: { kind: 'text', vars: ['title', 'items'] },
   chartAltValue: { kind: 'text', vars: ['label', 'value'] },
+  chartAltLine: { kind: 'text', vars: ['name', 'values'] },
   chartAltRise: { kind: 'text', vars: ['value', 'change'] },
   chartAltFall: { kind: 'text', vars: ['value', 'change'] },
   chartAltFlat: { kind: 'text', vars: ['value'] },
@@ -121,6 +123,7 @@ const zhHant: LabelValues = {
   // Chart alt text (see LABELS).
   chartAlt: '{title}：{items}。',
   chartAltValue: '{label} {value}',
+  chartAltLine: '{name} {values}',
   chartAltRise: '{value}，同比增長{change}',
   chartAltFall: '{value}，同比下降{change}',
   chartAltFlat: '{value}，同比持平',
@@ -204,7 +207,8 @@ const en: LabelValues = {
   slides: 'Slides',
   // Chart alt text (see LABELS).
   chartAlt: '{title}: {items}.',
-  chartAltValue: '{label} {value}',
+  chartAltValue: '{label}, {value}',
+  chartAltLine: '{name} ({values})',
   chartAltRise: '{value}, up {change} year on year',
   chartAltFall: '{value}, down {change} year on year',
   chartAltFlat: '{value}, unchanged year on year',

@@ -41,8 +41,8 @@ export interface AltChart {
  * The chart's alt text: `chartAlt` with the title and the values, e.g.
  * 深圳 2013年專利申請量與同比增長：專利申請量 8.0692萬件，同比增長10.3%；…。
  * Values of an unnamed group are joined with `chartAltSeparator`; a named
- * group (a line) is said as its name and its values joined as the language
- * joins a list (2011年 5件、2012年 6件和2013年 7件).
+ * group (a line) is said as `chartAltLine`: its name and its values joined as
+ * the language joins a list (深圳 2011年 5件、2012年 6件和2013年 7件).
  */
 export function describeChart(chart: AltChart, labels: Labels): string {
   const value = (v: AltValue) => {
@@ -51,7 +51,7 @@ export function describeChart(chart: AltChart, labels: Labels): string {
   };
   const items = chart.groups.flatMap((group) => {
     if (group.name === undefined) return group.values.map(value);
-    return [labels.format('chartAltValue', { label: clean(group.name), value: labels.list(group.values.map(value)) })];
+    return [labels.format('chartAltLine', { name: clean(group.name), values: labels.list(group.values.map(value)) })];
   });
   const title = clean([chart.subject, chart.title].filter(Boolean).join(' '));
   return labels.format('chartAlt', { title, items: items.join(labels.words.chartAltSeparator) });

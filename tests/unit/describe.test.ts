@@ -31,7 +31,7 @@ describe('a chart described', () => {
       { title: 'Patent applications', subject: 'Riverton', groups: [{ values: [{ label: 'Applications', display: '12,345 filings', change: 1234.5 }, { label: 'Grants', display: '2.1K grants', change: -0.25 }] }] },
       labelsFor('en'),
     );
-    expect(sentence).toBe('Riverton Patent applications: Applications 12,345 filings, up 1,234.5% year on year; Grants 2.1K grants, down 0.25% year on year.');
+    expect(sentence).toBe('Riverton Patent applications: Applications, 12,345 filings, up 1,234.5% year on year; Grants, 2.1K grants, down 0.25% year on year.');
   });
 
   it('says "not stated", as the document does, where the source gives no value; a derived value with its tag', () => {
@@ -39,7 +39,7 @@ describe('a chart described', () => {
     const ranking = describeChart({ title: '排名', groups: [{ values: [{ label: '深圳  第1位', display: '1.0987萬件' }, { label: '杭州 第2位', display: undefined }, { label: '推算量', display: '7.3萬件', derived: true }] }] }, zh);
     expect(ranking).toBe(`排名：深圳 第1位 1.0987萬件；杭州 第2位 ${zh.words.unknown}；推算量 7.3萬件(${zh.words.derivedTag})。`);
     const en = labelsFor('en');
-    expect(describeChart({ title: 'Ranking', groups: [{ values: [{ label: 'Millbrook', display: undefined }] }] }, en)).toBe('Ranking: Millbrook not stated.');
+    expect(describeChart({ title: 'Ranking', groups: [{ values: [{ label: 'Millbrook', display: undefined }] }] }, en)).toBe('Ranking: Millbrook, not stated.');
   });
 
   it('says a series a line at a time, its points joined as the language joins a list', () => {
@@ -48,7 +48,7 @@ describe('a chart described', () => {
       { name: '杭州', values: [{ label: '2011年', display: '1件' }, { label: '2012年', display: undefined }] },
     ];
     expect(describeChart({ title: '專利(件)', groups }, labelsFor('zh-Hant'))).toBe('專利(件)：深圳 2011年 5件、2012年 6件和2013年 7件；杭州 2011年 1件和2012年 未載明。');
-    expect(describeChart({ title: 'Patents', groups: [{ name: 'Riverton', values: groups[0]!.values.map((v) => ({ ...v, label: v.label.replace('年', '') })) }] }, labelsFor('en'))).toBe('Patents: Riverton 2011 5件, 2012 6件, and 2013 7件.');
+    expect(describeChart({ title: 'Patents', groups: [{ name: 'Riverton', values: groups[0]!.values.map((v) => ({ ...v, label: v.label.replace('年', '') })) }] }, labelsFor('en'))).toBe('Patents: Riverton (2011, 5件, 2012, 6件, and 2013, 7件).');
   });
 
   it("speaks a project's words: every connector is a label it can override", () => {
@@ -59,6 +59,6 @@ describe('a chart described', () => {
 
   it('keeps a label that holds braces or line breaks as text: values are never read as placeholders', () => {
     const sentence = describeChart({ title: 'A {items} & <b>', groups: [{ values: [{ label: 'x\n  {label}', display: '1 {value}' }] }] }, labelsFor('en'));
-    expect(sentence).toBe('A {items} & <b>: x {label} 1 {value}.');
+    expect(sentence).toBe('A {items} & <b>: x {label}, 1 {value}.');
   });
 });
