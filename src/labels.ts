@@ -59,6 +59,18 @@ export const LABELS = {
   fullBriefing: text,
   periodsDiffer: text,
   slides: text,
+  // Chart alt text: the one sentence a screen reader reads for a chart (the PDF's /Figure /Alt),
+  // made from the rows the chart draws (describe.ts). {items} are the chart's values, each
+  // `chartAltValue`, joined by `chartAltSeparator`; a chart of several lines says each line as
+  // `chartAltLine`, its values joined as the language joins a list. A value with a stated change
+  // is said with `chartAltRise`, `chartAltFall` or `chartAltFlat`.
+  chartAlt: { kind: 'text', vars: ['title', 'items'] },
+  chartAltValue: { kind: 'text', vars: ['label', 'value'] },
+  chartAltLine: { kind: 'text', vars: ['name', 'values'] },
+  chartAltRise: { kind: 'text', vars: ['value', 'change'] },
+  chartAltFall: { kind: 'text', vars: ['value', 'change'] },
+  chartAltFlat: { kind: 'text', vars: ['value'] },
+  chartAltSeparator: text,
 } as const satisfies Record<string, Spec>;
 
 export type LabelKey = keyof typeof LABELS;
@@ -108,6 +120,14 @@ const zhHant: LabelValues = {
   fullBriefing: '完整簡報',
   periodsDiffer: '各城市數據的期間不同(見標示),比較時請留意。',
   slides: '投影片',
+  // Chart alt text (see LABELS).
+  chartAlt: '{title}：{items}。',
+  chartAltValue: '{label} {value}',
+  chartAltLine: '{name} {values}',
+  chartAltRise: '{value}，同比增長{change}',
+  chartAltFall: '{value}，同比下降{change}',
+  chartAltFlat: '{value}，同比持平',
+  chartAltSeparator: '；',
 };
 
 const zhHans: LabelValues = {
@@ -139,6 +159,8 @@ const zhHans: LabelValues = {
   fullBriefing: '完整简报',
   periodsDiffer: '各城市数据的期间不同(见标示),比较时请留意。',
   slides: '演示文稿',
+  // Chart alt text (see LABELS).
+  chartAltRise: '{value}，同比增长{change}',
 };
 
 const en: LabelValues = {
@@ -183,6 +205,14 @@ const en: LabelValues = {
   fullBriefing: 'Full briefing',
   periodsDiffer: 'The cities’ figures cover different periods (as marked); compare with care.',
   slides: 'Slides',
+  // Chart alt text (see LABELS).
+  chartAlt: '{title}: {items}.',
+  chartAltValue: '{label}, {value}',
+  chartAltLine: '{name} ({values})',
+  chartAltRise: '{value}, up {change} year on year',
+  chartAltFall: '{value}, down {change} year on year',
+  chartAltFlat: '{value}, unchanged year on year',
+  chartAltSeparator: '; ',
 };
 
 const BUILT_IN: Readonly<Record<string, LabelValues>> = { 'zh-hant': zhHant, 'zh-tw': zhHant, 'zh-hk': zhHant, 'zh-mo': zhHant, 'zh-hans': zhHans, 'zh-cn': zhHans, 'zh-sg': zhHans, zh: zhHans, en };

@@ -14,8 +14,8 @@ import type { Asset } from '../assets.js';
 import { StrictError } from '../errors.js';
 import { msg } from '../messages.js';
 import type { Stage } from './build.js';
-import type { ChartSpecs } from './charts.js';
-import { buildOverviewContext, contextBuilder, publicationLine, type CityContext } from './context.js';
+import { labelSvg, type ChartSpecs } from './charts.js';
+import { buildOverviewContext, citationLine, contextBuilder, publicationLine, type CityContext } from './context.js';
 import { finishPdf, readOutline, type Finished, type PdfMeta } from './finish.js';
 import type { RenderedHtml, Templates } from './html.js';
 import type { KindSpec } from './kinds.js';
@@ -30,7 +30,7 @@ export type Timed = <T>(stage: Stage, work: () => Promise<T> | T) => Promise<T>;
 export interface Prepared {
   readonly job: Job;
   readonly rendered: RenderedHtml;
-  readonly meta: Omit<PdfMeta, 'dir' | 'epoch' | 'creator' | 'lang'>;
+  readonly meta: Omit<PdfMeta, 'dir' | 'epoch' | 'creator' | 'lang' | 'source'>;
   /** Re-render with the pages the first print gave each outline entry (table of contents). */
   readonly repaginate?: (outline: readonly { title: string; page: number }[]) => Promise<RenderedHtml>;
 }
@@ -53,6 +53,7 @@ export function assembler(config: ResolvedConfig, valid: Valid, kinds: readonly 
   const contexts = contextBuilder(valid, { logo: config.logo, documents }, charts.names);
   const byId = new Map(valid.cities.map((c) => [c.id, c]));
   const author = publicationLine(dataset.source);
+  const source = citationLine(dataset.source, labels);
   // A city's documents show the same charts and are planned one after the other: the SVG
   // depends only on the spec, the rows and the id prefix, so the later documents reuse the first's.
   const recent = new Map<string, Promise<string>>();
@@ -66,9 +67,9 @@ export function assembler(config: ResolvedConfig, valid: Valid, kinds: readonly 
     }
     return svg;
   };
-  const withSvgs = async <T extends { id: string; spec: string; rows: readonly object[] }>(list: readonly T[], scope: string, owner: string) => {
+  const withSvgs = async <T extends { id: string; spec: string; rows: readonly object[]; alt: string }>(list: readonly T[], scope: string, owner: string) => {
     const out: (T & { svg: string })[] = [];
-    for (const chart of list) out.push({ ...chart, svg: await svgOf(chart.spec, chart.rows, `${scope}-${chart.id}`, `${owner}: ${chart.id}`) });
+    for (const chart of list) out.push({ ...chart, svg: labelSvg(await svgOf(chart.spec, chart.rows, `${scope}-${chart.id}`, `${owner}: ${chart.id}`), chart.alt) });
     return out;
   };
   // Warnings so far per document: a strict build (--strict) writes none that has any.
@@ -146,7 +147,7 @@ export function assembler(config: ResolvedConfig, valid: Valid, kinds: readonly 
     warned.delete(job.path);
     if (config.strict && warnings > 0) throw new StrictError(msg.strictDocument(job.pdfPath, warnings));
     const pdf = await timed('finish', () =>
-      finishPdf(printed.pdf, { ...meta, lang: dataset.lang, creator: config.creator, epoch: config.epoch, dir: path.posix.dirname(job.path).replace(/^\.$/, '') }),
+      finishPdf(printed.pdf, { ...meta, lang: dataset.lang, source, creator: config.creator, epoch: config.epoch, dir: path.posix.dirname(job.path).replace(/^\.$/, '') }),
     );
     return { pdf, html: atStep(rendered.html, printed.layout.step) };
   }

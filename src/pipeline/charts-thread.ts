@@ -74,11 +74,17 @@ function load(setup: ThreadSetup): ThreadReply {
   for (const { file, name, spec } of setup.specs) {
     try {
       const config = { ...setup.theme, ...((spec.config as object | undefined) ?? {}), font: fonts.stack } as vl.Config;
-      const key = JSON.stringify([file, config, spec]);
+      // Vega's own ARIA (a field dump per mark: "value: 80692; label: 專利申請量", axis summaries in
+      // English) is off whatever the theme or a spec's config says: a chart is one image whose alt
+      // text, in the document's language, is put on the SVG's root when the chart is inlined
+      // (labelSvg in charts.ts). Set in the spec's own config too, since Vega-Lite merges a spec's
+      // config over the one it is given.
+      const quiet = { ...spec, config: { ...((spec.config as object | undefined) ?? {}), aria: false } };
+      const key = JSON.stringify([file, config, quiet]);
       let made = compiledBefore.get(key);
       if (!made) {
         const said: string[] = [];
-        made = { runtime: vega.parse(vl.compile(spec as unknown as vl.TopLevelSpec, { config, logger: collectingLogger(file, said) }).spec), warnings: said };
+        made = { runtime: vega.parse(vl.compile(quiet as unknown as vl.TopLevelSpec, { config, logger: collectingLogger(file, said) }).spec), warnings: said };
         if (compiledBefore.size >= KEPT_SPECS) compiledBefore.delete(compiledBefore.keys().next().value!);
         compiledBefore.set(key, made);
       }

@@ -74,6 +74,25 @@ export interface ChartSpecs {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+/**
+ * A chart's SVG as one image with its alt text: `role="img"` and `aria-label` on the root element.
+ * Chromium's tagged PDF makes an element of role img a /Figure whose /Alt is its accessible name,
+ * and an image's children are presentational, so nothing inside the SVG (axis labels, marks, any
+ * ARIA a spec adds) becomes a structure element of its own: the alt text is all a screen reader
+ * reads for the chart.
+ */
+export function labelSvg(svg: string, alt: string): string {
+  const root = /^<svg\b[^>]*>/.exec(svg);
+  if (!root) return svg;
+  const attributes = root[0].slice(4, -1).replace(/\s(?:role|aria-[a-z]+)="[^"]*"/g, '');
+  return `<svg role="img" aria-label="${escapeAttribute(alt)}"${attributes}>${svg.slice(root[0].length)}`;
+}
+
+/** Text as a double-quoted HTML attribute value. */
+function escapeAttribute(text: string): string {
+  return text.replace(/[&"<>]/g, (c) => ({ '&': '&amp;', '"': '&quot;', '<': '&lt;', '>': '&gt;' })[c]!);
+}
+
 /** Names of the specs in `dir` (file names without .vl.json), without reading them. */
 export async function listChartSpecs(dir: string): Promise<Set<string>> {
   const files = await readdir(dir).catch(() => [] as string[]);

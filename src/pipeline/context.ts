@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { axisScale, compactDiffers, percent, withUnit } from '../format.js';
 import type { Labels } from '../labels.js';
+import { describeChart, type AltGroup } from './describe.js';
 import { CELL_REF, metricLabel, type CityData, type FieldDeclarationData, type FigureData, type RankData } from './schema.js';
 import type { Valid } from './validate.js';
 
@@ -43,6 +44,8 @@ export interface ChartView {
   readonly title: string;
   readonly note: string | undefined;
   readonly rows: readonly ChartRow[];
+  /** What the chart shows, in one sentence of the document's language (describe.ts): its alt text. */
+  readonly alt: string;
 }
 
 export interface ChartRow {
@@ -179,7 +182,9 @@ export function buildOverviewContext(valid: Valid, cities: readonly CityContext[
         current: false,
         order,
       }));
-    charts.push({ id: `compare-${metric}`, spec: 'bars', title: metricLabel(valid.dataset, metric), note: periods.size > 1 ? labels.words.periodsDiffer : undefined, rows });
+    const title = metricLabel(valid.dataset, metric);
+    const alt = describeChart({ title, groups: [{ values: rows.map((row) => ({ label: row.label, display: row.valueText })) }] }, labels);
+    charts.push({ id: `compare-${metric}`, spec: 'bars', title, note: periods.size > 1 ? labels.words.periodsDiffer : undefined, rows, alt });
   }
   if (specs.has('lines')) charts.push(...trendCharts(cities.map((c) => c.city), valid));
 
@@ -224,7 +229,10 @@ function trendCharts(cities: readonly CityView[], valid: Valid): ChartView[] {
     const periods = [...new Set(entries.flatMap((e) => e.figures.map((f) => f.period)))].sort(periodOrder);
     const scale = axisScale(entries.flatMap((e) => e.figures.map((f) => f.value)), valid.dataset.lang);
     const rows = entries.flatMap(({ city, figures }) => figures.map((f) => ({ ...pointRow(f, { periods }, f.period, city.name, scale.divisor), valueText: '' })));
-    charts.push({ id: `trend-${metric}${charts.some((c) => c.id === `trend-${metric}`) ? '-2' : ''}`, spec: 'lines', title: scaledTitle(metricLabel(valid.dataset, metric), scale.word, unit), note: undefined, rows });
+    const title = scaledTitle(metricLabel(valid.dataset, metric), scale.word, unit);
+    // The lines print no values; the alt text says each point's as the document prints it.
+    const groups = entries.map(({ city, figures }) => ({ name: city.name, values: [...figures].sort((a, b) => periodOrder(a.period, b.period)).map((f) => ({ label: f.period, display: f.display })) }));
+    charts.push({ id: `trend-${metric}${charts.some((c) => c.id === `trend-${metric}`) ? '-2' : ''}`, spec: 'lines', title, note: undefined, rows, alt: describeChart({ title, groups }, valid.labels) });
   }
   return charts;
 }
@@ -261,19 +269,22 @@ export function contextBuilder(valid: Valid, options: ContextOptions, specs: Rea
       const figures = city.figures.map((f, i) => figureView(f, city, valid, f.source ? cite(f.source) : undefined, grouped.has(i)));
       // Charts name their figures by id: one lookup each, however many figures a city has.
       const figureById = new Map(figures.map((f) => [f.id, f]));
-      const charts: ChartView[] = city.charts.map((chart) => ({
-        id: chart.id,
-        spec: chart.spec,
-        title: chart.title,
-        note: chart.note,
-        rows: apart(chart.figures.map((id, order) => figureRow(figureById.get(id)!, order, labels)), chart.figures.map((id) => figureById.get(id)!)),
-      }));
+      const changeById = new Map(city.figures.map((f) => [f.id, f.change?.value]));
+      const name = city.name[lang] ?? city.id;
+      const charts: ChartView[] = city.charts.map((chart) => {
+        const rows = apart(chart.figures.map((id, order) => figureRow(figureById.get(id)!, order, labels)), chart.figures.map((id) => figureById.get(id)!));
+        const values = chart.figures.map((id, i) => {
+          const f = figureById.get(id)!;
+          return { label: rows[i]!.label, display: f.display, change: changeById.get(id), derived: f.derived };
+        });
+        return { id: chart.id, spec: chart.spec, title: chart.title, note: chart.note, rows, alt: describeChart({ title: chart.title, subject: name, groups: [{ values }] }, labels) };
+      });
       // A series a chart of the city file already draws is not drawn again.
       const drawn = new Set(city.charts.flatMap((c) => c.figures));
       const series = groups.map((g) => seriesView(g, figures, valid));
       for (const one of series) {
         if (one.lines.some((l) => l.points.some((p) => drawn.has(p.figure.id)))) continue;
-        const chart = seriesChart(one, specs, valid, `series-${one.metric}${one.index > 0 ? `-${one.index}` : ''}`);
+        const chart = seriesChart(one, specs, valid, `series-${one.metric}${one.index > 0 ? `-${one.index}` : ''}`, name);
         if (chart) charts.push(chart);
       }
       if (ranking && rows) charts.push(rankingChart(rows, city.id, labels, ranking.title));
@@ -286,7 +297,7 @@ export function contextBuilder(valid: Valid, options: ContextOptions, specs: Rea
         city: {
           ...ownFields(city, valid.fields.city),
           id: city.id,
-          name: city.name[lang] ?? city.id,
+          name,
           otherNames: Object.entries(city.name).filter(([l]) => l !== lang).map(([, n]) => n),
           headline: city.headline,
           narrative: city.narrative,
@@ -340,6 +351,12 @@ export function publicationLine(source: Valid['dataset']['source']): string {
 export function credit(source: Valid['dataset']['source']): string {
   if (source.attribution) return source.attribution.trim().replace(/^[(（]([^()（）]*)[)）]$/, '$1');
   return publicationLine(source);
+}
+
+/** The source as the documents cite it (the citation partial): its credit line, 《title》 and date (the PDFs' dc:source). */
+export function citationLine(source: Valid['dataset']['source'], labels: Labels): string {
+  const title = source.title ? `${labels.words.openTitle}${source.title}${labels.words.closeTitle}` : '';
+  return [credit(source), title, source.date ?? ''].filter(Boolean).join(' ');
 }
 
 export function rankText(rank: RankData, labels: Labels): string {
@@ -471,29 +488,39 @@ function seriesView(group: SeriesGroup, figures: readonly FigureView[], valid: V
  * subjects as parts of a whole (spec `stacked-bars`, for shares in %), or several lines (spec
  * `lines`, on an axis in the unit the title names). Undefined when the templates lack the spec.
  */
-function seriesChart(series: SeriesView, specs: ReadonlySet<string>, valid: Valid, id: string): ChartView | undefined {
+function seriesChart(series: SeriesView, specs: ReadonlySet<string>, valid: Valid, id: string, city: string): ChartView | undefined {
   const several = series.lines.length > 1;
   const spec = !several ? 'line' : series.unit === '%' && specs.has('stacked-bars') ? 'stacked-bars' : 'lines';
   if (!specs.has(spec)) return undefined;
   const named = (line: SeriesView['lines'][number]) => line.subject ?? series.label;
   const points = series.lines.flatMap((line) => line.points.map((p) => ({ line, ...p })));
+  // Every point as the document prints it, a line each (a line that labels only some points says them all).
+  const groups: AltGroup[] = series.lines.map((line) => ({
+    name: several ? named(line) : undefined,
+    values: line.points.map(({ period, figure }) => ({ label: period, display: figure.display, derived: figure.derived })),
+  }));
+  const alt = (title: string) => describeChart({ title, subject: city, groups }, valid.labels);
   if (spec === 'stacked-bars') {
+    const title = `${series.label}(%)`;
     return {
       id,
       spec,
-      title: `${series.label}(%)`,
+      title,
       note: undefined,
       rows: points.map(({ line, period, figure }) => ({ ...pointRow(figure, series, period, named(line), 1), label: period, part: series.lines.indexOf(line) })),
+      alt: alt(title),
     };
   }
   const scale = axisScale(points.map((p) => p.figure.value), valid.dataset.lang);
   const labelled = several ? new Set() : labelledPoints(points.map((p) => p.figure));
+  const title = scaledTitle(series.label, scale.word, series.unit);
   return {
     id,
     spec,
-    title: scaledTitle(series.label, scale.word, series.unit),
+    title,
     note: undefined,
     rows: points.map(({ line, period, figure }) => ({ ...pointRow(figure, series, period, named(line), scale.divisor), valueText: labelled.has(figure) ? figure.display : '' })),
+    alt: alt(title),
   };
 }
 
@@ -634,6 +661,7 @@ function rankingChart(rows: readonly RankingRow[], current: string | undefined, 
     spec: 'ranking',
     title,
     note,
+    alt: describeChart({ title, groups: [{ values: shown.map((row) => ({ label: row.label, display: row.known ? row.valueText : undefined })) }] }, labels),
     rows: shown.map(({ id, known, ...row }, order): ChartRow => ({
       ...row,
       style: known ? (id === current ? 'highlight' : 'stated') : 'unknown',

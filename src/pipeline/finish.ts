@@ -1,6 +1,8 @@
 /**
  * Stage 8 — finish: turn what Chromium printed into a finished document.
- * Document metadata (title, subject, author, keywords, language), links to
+ * Document metadata (title, subject, author, keywords, language) in the
+ * document information dictionary and, said the same way, in an XMP metadata
+ * stream (the catalog's /Metadata, xmpPacket below), links to
  * other outputs made relative to the document, and reproducible bytes: no
  * build time inside, and a file id derived from the content, so the same
  * inputs give the same file. Chromium already tags the PDF and writes the
@@ -10,7 +12,8 @@
  * parse the whole PDF when it need not: Chromium writes plain objects and a
  * classic xref table, and everything here is either an edit of the same length in place
  * (dates blanked, structure ids renumbered) or an incremental update appended
- * at the end (new Info, rewritten link annotations, catalog language), which
+ * at the end (new Info, XMP metadata, rewritten link annotations, catalog
+ * language and metadata), which
  * every PDF reader applies. A PDF laid out otherwise is parsed whole
  * (finishParsed).
  */
@@ -25,6 +28,8 @@ export interface PdfMeta {
   readonly author: string;
   readonly keywords: readonly string[];
   readonly lang: string;
+  /** Where the content comes from, as the documents cite it (the XMP's dc:source). */
+  readonly source: string;
   /** Creator application, e.g. `citybrief 0.1.0`. */
   readonly creator: string;
   /** Folder of the document below the out folder ('' for the top), to make links relative. */
@@ -39,6 +44,9 @@ export interface Finished {
 }
 
 export class PdfFormatError extends Error {}
+
+/** The PDFs' producer, in the Info dictionary and the XMP alike. */
+const PRODUCER = 'citybrief (Chromium, Skia)';
 
 /**
  * Finish a printed PDF. The fast path below edits the file as Chromium writes
@@ -77,14 +85,20 @@ export function finishInPlace(printed: Uint8Array, meta: PdfMeta): Finished {
   // Objects to replace in the update.
   const updates = new Map<number, string>();
   const date = meta.epoch === undefined ? '' : `/CreationDate (${pdfDate(meta.epoch)})\n/ModDate (${pdfDate(meta.epoch)})\n`;
-  const infoNumber = info ? Number(info) : size;
+  let next = size;
+  const infoNumber = info ? Number(info) : next++;
   updates.set(
     infoNumber,
-    `<</Title ${textString(meta.title)}\n/Subject ${textString(meta.subject)}\n/Author ${textString(meta.author)}\n/Keywords ${textString(meta.keywords.join(', '))}\n/Creator ${textString(meta.creator)}\n/Producer ${textString('citybrief (Chromium, Skia)')}\n${date}>>`,
+    `<</Title ${textString(meta.title)}\n/Subject ${textString(meta.subject)}\n/Author ${textString(meta.author)}\n/Keywords ${textString(meta.keywords.join(', '))}\n/Creator ${textString(meta.creator)}\n/Producer ${textString(PRODUCER)}\n${date}>>`,
   );
+  // The XMP as a new object, uncompressed (its UTF-8 bytes as the file's latin1 text), as PDF/A and PDF/UA readers expect it.
+  const metadataNumber = next++;
+  const xmp = Buffer.from(xmpPacket(meta), 'utf8');
+  updates.set(metadataNumber, `<</Type /Metadata\n/Subtype /XML\n/Length ${xmp.length}>>\nstream\n${xmp.toString('latin1')}\nendstream`);
   const catalog = objectText(s, Number(root));
   if (!catalog) throw new PdfFormatError('the catalog is not a plain object');
-  if (!/\/Lang /.test(catalog)) updates.set(Number(root), catalog.replace(/>>\s*$/, `\n/Lang ${textString(meta.lang)}>>`));
+  const withLang = /\/Lang /.test(catalog) ? catalog : catalog.replace(/>>\s*$/, `\n/Lang ${textString(meta.lang)}>>`);
+  updates.set(Number(root), withLang.replace(/\/Metadata \d+ \d+ R\s*/, '').replace(/>>\s*$/, `\n/Metadata ${metadataNumber} 0 R>>`));
   for (const [number, text] of relativeLinks(s, regions, meta.dir)) updates.set(number, text);
 
   // The id is the hash of the normalised content: identical inputs, identical file.
@@ -96,7 +110,7 @@ export function finishInPlace(printed: Uint8Array, meta: PdfMeta): Finished {
     out += `${number} 0 obj\n${text}\nendobj\n`;
   }
   const xrefAt = Buffer.byteLength(out, 'latin1');
-  out += `xref\n${xrefSections(offsets)}trailer\n<</Size ${Math.max(size, infoNumber + 1)}\n/Root ${root} 0 R\n/Info ${infoNumber} 0 R\n/Prev ${startxref}\n/ID [<${id}> <${id}>]>>\nstartxref\n${xrefAt}\n%%EOF\n`;
+  out += `xref\n${xrefSections(offsets)}trailer\n<</Size ${Math.max(size, next)}\n/Root ${root} 0 R\n/Info ${infoNumber} 0 R\n/Prev ${startxref}\n/ID [<${id}> <${id}>]>>\nstartxref\n${xrefAt}\n%%EOF\n`;
   return { pdf: new Uint8Array(Buffer.from(out, 'latin1')), pages };
 }
 
@@ -124,12 +138,14 @@ export async function finishParsed(printed: Uint8Array, meta: PdfMeta): Promise<
   doc.setAuthor(meta.author);
   doc.setKeywords([meta.keywords.join(', ')]);
   doc.setCreator(meta.creator);
-  doc.setProducer('citybrief (Chromium, Skia)');
+  doc.setProducer(PRODUCER);
   if (meta.epoch !== undefined) {
     doc.setCreationDate(new Date(meta.epoch * 1000));
     doc.setModificationDate(new Date(meta.epoch * 1000));
   }
   if (!doc.catalog.has(PDFName.of('Lang'))) doc.catalog.set(PDFName.of('Lang'), PDFHexString.fromText(meta.lang));
+  // Uncompressed, as the fast path writes it (a stream of its own: any earlier /Metadata is no longer referred to).
+  doc.catalog.set(PDFName.of('Metadata'), doc.context.register(doc.context.stream(new Uint8Array(Buffer.from(xmpPacket(meta), 'utf8')), { Type: 'Metadata', Subtype: 'XML' })));
 
   // Every dictionary and string of the file, for the links and the structure ids.
   const dicts: PdfDict[] = [];
@@ -297,6 +313,55 @@ function byteString(text: string): string {
     out += byte < 0x20 || byte > 0x7e ? `\\${byte.toString(8).padStart(3, '0')}` : /[()\\]/.test(c) ? `\\${c}` : c;
   }
   return `(${out})`;
+}
+
+/**
+ * The document's metadata as an XMP packet, saying what the Info dictionary says: dc:title
+ * (/Title), dc:description (/Subject), dc:creator (/Author), pdf:Keywords (/Keywords, and each
+ * keyword in dc:subject), xmp:CreatorTool (/Creator), pdf:Producer (/Producer), and the dates
+ * (/CreationDate, /ModDate) only when the build has an epoch; besides, dc:language (the catalog's
+ * /Lang), dc:source and dc:format. The same meta gives the same bytes.
+ */
+export function xmpPacket(meta: PdfMeta): string {
+  const alt = (text: string) => `<rdf:Alt><rdf:li xml:lang="x-default">${xmlText(text)}</rdf:li></rdf:Alt>`;
+  const list = (kind: 'Seq' | 'Bag', items: readonly string[]) => `<rdf:${kind}>${items.map((item) => `<rdf:li>${xmlText(item)}</rdf:li>`).join('')}</rdf:${kind}>`;
+  const date = meta.epoch === undefined ? undefined : new Date(meta.epoch * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+  const fields = [
+    `<dc:format>application/pdf</dc:format>`,
+    `<dc:title>${alt(meta.title)}</dc:title>`,
+    `<dc:description>${alt(meta.subject)}</dc:description>`,
+    `<dc:creator>${list('Seq', [meta.author])}</dc:creator>`,
+    `<dc:subject>${list('Bag', meta.keywords)}</dc:subject>`,
+    `<dc:language>${list('Bag', [meta.lang])}</dc:language>`,
+    `<dc:source>${xmlText(meta.source)}</dc:source>`,
+    `<pdf:Keywords>${xmlText(meta.keywords.join(', '))}</pdf:Keywords>`,
+    `<pdf:Producer>${xmlText(PRODUCER)}</pdf:Producer>`,
+    `<xmp:CreatorTool>${xmlText(meta.creator)}</xmp:CreatorTool>`,
+    ...(date === undefined ? [] : [`<xmp:CreateDate>${date}</xmp:CreateDate>`, `<xmp:ModifyDate>${date}</xmp:ModifyDate>`, `<xmp:MetadataDate>${date}</xmp:MetadataDate>`]),
+  ];
+  return [
+    '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>',
+    '<x:xmpmeta xmlns:x="adobe:ns:meta/">',
+    '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">',
+    '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:pdf="http://ns.adobe.com/pdf/1.3/" xmlns:xmp="http://ns.adobe.com/xap/1.0/">',
+    ...fields,
+    '</rdf:Description>',
+    '</rdf:RDF>',
+    '</x:xmpmeta>',
+    '<?xpacket end="r"?>',
+  ].join('\n');
+}
+
+/**
+ * Text as XML character data: markup escaped, and what XML 1.0 cannot hold at all, even as a
+ * reference (C0 controls but tab and line ends, U+FFFE, U+FFFF, a lone surrogate), replaced:
+ * a control by a space (a form feed in a name is a break), the others by U+FFFD.
+ */
+function xmlText(text: string): string {
+  return text
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, ' ')
+    .replace(/[\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')
+    .replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'));
 }
 
 function pdfDate(epoch: number): string {

@@ -62,13 +62,18 @@ describe('a dataset held in one workbook', () => {
     const gdp = series.filter((r) => r.city === first && r.metric === 'gdp' && !r.subject);
     expect(gdp.length).toBeGreaterThanOrEqual(5);
     // The line: one point per period, in period order along the axis.
-    const line = /<figure class="chart chart-line">([\s\S]*?)<\/figure>/.exec(html)?.[1] ?? '';
+    const line = /<figure class="chart chart-line"[^>]*>([\s\S]*?)<\/figure>/.exec(html)?.[1] ?? '';
     const points = /class="mark-symbol role-mark[^"]*"[^>]*>([\s\S]*?)<g class="mark-text/.exec(line)?.[1] ?? '';
     expect(points.match(/<path/g)?.length ?? 0).toBe(gdp.length);
     const periods = gdp.map((r) => String(r.period));
     const axis = periods.map((p) => line.indexOf(`>${p}</text>`));
     expect(axis.every((at) => at > 0)).toBe(true);
     expect([...axis].sort((a, b) => a - b)).toEqual(axis);
+    // Its alt text says every point, in period order, though the line labels only some of them.
+    const alt = /<svg role="img" aria-label="([^"]*)"/.exec(line)?.[1] ?? '';
+    const said = periods.map((p) => alt.indexOf(p));
+    expect(said.every((at) => at > 0), alt).toBe(true);
+    expect([...said].sort((a, b) => a - b)).toEqual(said);
     // The table: a row per period; the shares: a stacked bar chart.
     const table = /<table class="series">([\s\S]*?)<\/table>/.exec(html)?.[1] ?? '';
     for (const period of periods) expect(table).toContain(`<th scope="row">${period}</th>`);
@@ -88,7 +93,7 @@ describe('a dataset held in one workbook', () => {
 
     // The overview draws the cities over time, one line each.
     const overview = await readFile(path.join(out, 'overview.html'), 'utf8');
-    const lines = /<figure class="chart chart-lines">([\s\S]*?)<\/figure>/.exec(overview)?.[1] ?? '';
+    const lines = /<figure class="chart chart-lines"[^>]*>([\s\S]*?)<\/figure>/.exec(overview)?.[1] ?? '';
     for (const city of cities) expect(lines).toContain(`>${String(city.name)}</text>`);
   });
 

@@ -1,6 +1,6 @@
 /** Reading PDFs back: text through pdf.js, structure (pages, fonts) through pdf-lib. */
 import { readFile } from 'node:fs/promises';
-import { PDFArray, PDFDict, PDFDocument, PDFHexString, PDFName, PDFRawStream, PDFString, type PDFObject } from 'pdf-lib';
+import { decodePDFRawStream, PDFArray, PDFDict, PDFDocument, PDFHexString, PDFName, PDFNumber, PDFRawStream, PDFRef, PDFStream, PDFString, type PDFObject } from 'pdf-lib';
 
 export interface PdfFacts {
   readonly pages: number;
@@ -131,4 +131,92 @@ export async function pageFills(file: string, margins: { readonly topMm: number;
   }
   await loading.destroy();
   return fills;
+}
+
+/** An element of a PDF's structure tree (tagged PDF), with the text of the content it marks. */
+export interface StructNode {
+  /** The structure type without its slash: Document, H1, P, L, LI, Table, TR, TH, TD, Figure… */
+  readonly type: string;
+  readonly alt: string | undefined;
+  readonly lang: string | undefined;
+  /** The text of its marked content and its children's, in order, whitespace removed. */
+  readonly text: string;
+  readonly kids: readonly StructNode[];
+}
+
+/**
+ * The structure tree as a document's tags say it: each element's type, /Alt and /Lang from the
+ * tree (pdf-lib), and its text from the marked content it refers to (pdf.js, by page and MCID).
+ */
+export async function readStructure(file: string): Promise<StructNode> {
+  const bytes = new Uint8Array(await readFile(file));
+  // The text of every marked-content sequence, by pdf.js's id for it: p<page object>R_mc<MCID>.
+  const marked = new Map<string, string>();
+  const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
+  const loading = pdfjs.getDocument({ data: bytes.slice(), useSystemFonts: false, isEvalSupported: false, verbosity: 0 });
+  const pdf = await loading.promise;
+  for (let i = 1; i <= pdf.numPages; i++) {
+    const content = await (await pdf.getPage(i)).getTextContent({ includeMarkedContent: true });
+    const open: string[] = [];
+    for (const item of content.items) {
+      if ('str' in item) {
+        for (const id of open) marked.set(id, (marked.get(id) ?? '') + item.str);
+      } else if (item.type === 'beginMarkedContentProps' && typeof item.id === 'string') open.push(item.id);
+      else if (item.type === 'beginMarkedContent') open.push('');
+      else if (item.type === 'endMarkedContent') open.pop();
+    }
+  }
+  await loading.destroy();
+
+  const doc = await PDFDocument.load(bytes, { updateMetadata: false });
+  const text = (dict: PDFDict, key: string) => dict.lookupMaybe(PDFName.of(key), PDFString, PDFHexString)?.decodeText();
+  const walk = (value: PDFObject | undefined, page: PDFObject | undefined, into: StructNode[], texts: string[]): void => {
+    if (value === undefined) return;
+    if (value instanceof PDFNumber) {
+      texts.push(marked.get(`p${(page as PDFRef | undefined)?.objectNumber}R_mc${value.asNumber()}`) ?? '');
+      return;
+    }
+    const resolved = doc.context.lookup(value);
+    if (resolved instanceof PDFArray) return resolved.asArray().forEach((kid) => walk(kid, page, into, texts));
+    if (!(resolved instanceof PDFDict)) return;
+    const type = resolved.get(PDFName.of('Type'))?.toString();
+    const pg = resolved.get(PDFName.of('Pg')) ?? page;
+    if (type === '/MCR') return walk(resolved.get(PDFName.of('MCID')), pg, into, texts);
+    if (type === '/OBJR') return;
+    const kids: StructNode[] = [];
+    const own: string[] = [];
+    walk(resolved.get(PDFName.of('K')), pg, kids, own);
+    const node: StructNode = { type: resolved.get(PDFName.of('S'))?.toString().slice(1) ?? '', alt: text(resolved, 'Alt'), lang: text(resolved, 'Lang'), text: squash(own.join('')), kids };
+    texts.push(...own);
+    into.push(node);
+  };
+  const root = doc.catalog.lookup(PDFName.of('StructTreeRoot'), PDFDict);
+  const kids: StructNode[] = [];
+  const texts: string[] = [];
+  walk(root.get(PDFName.of('K')), undefined, kids, texts);
+  return { type: 'StructTreeRoot', alt: undefined, lang: undefined, text: squash(texts.join('')), kids };
+}
+
+/** Every element of a structure tree, in document order (an element before its children). */
+export function structElements(node: StructNode): StructNode[] {
+  return [node, ...node.kids.flatMap(structElements)];
+}
+
+/** What a PDF says of itself: its Info dictionary's strings (raw, as pdf-lib decodes them), the catalog's language and XMP metadata. */
+export async function readMetadata(file: string): Promise<{ info: Record<string, string>; lang: string | undefined; xmp: string | undefined; displayDocTitle: boolean }> {
+  const doc = await PDFDocument.load(new Uint8Array(await readFile(file)), { updateMetadata: false });
+  const info = doc.context.lookup(doc.context.trailerInfo.Info, PDFDict);
+  const strings: Record<string, string> = {};
+  for (const [key, value] of info.entries()) {
+    if (value instanceof PDFString || value instanceof PDFHexString) strings[key.decodeText()] = value.decodeText();
+  }
+  const stream = doc.catalog.lookupMaybe(PDFName.of('Metadata'), PDFStream);
+  const xmp = stream instanceof PDFRawStream ? Buffer.from(decodePDFRawStream(stream).decode()).toString('utf8') : undefined;
+  const prefs = doc.catalog.lookupMaybe(PDFName.of('ViewerPreferences'), PDFDict);
+  return {
+    info: strings,
+    lang: doc.catalog.lookupMaybe(PDFName.of('Lang'), PDFString, PDFHexString)?.decodeText(),
+    xmp,
+    displayDocTitle: prefs?.get(PDFName.of('DisplayDocTitle'))?.toString() === 'true',
+  };
 }

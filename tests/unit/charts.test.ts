@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ChartError, UsageError } from '../../src/errors.js';
 import { bundledFonts } from '../../src/fonts.js';
 import { msg } from '../../src/messages.js';
-import { CHART_CHANNELS, CHART_TIMEOUT_MS, checkSpec, ENCODING_CHANNELS, FIELD_TYPES, loadChartSpecs, MARK_TYPES, MAX_CHART_ROWS, refuseUrls } from '../../src/pipeline/charts.js';
+import { CHART_CHANNELS, CHART_TIMEOUT_MS, checkSpec, ENCODING_CHANNELS, FIELD_TYPES, labelSvg, loadChartSpecs, MARK_TYPES, MAX_CHART_ROWS, refuseUrls } from '../../src/pipeline/charts.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const chartsDir = path.join(root, 'templates/charts');
@@ -102,10 +102,46 @@ describe('chart specs', () => {
       { label: 'B 未載明', series: 'B', group: '', value: null, valueText: '未載明', style: 'unknown', order: 1 },
     ], 'r');
     expect(svg).toContain('>未載明<');
-    // One bar, for the known value only: the unknown row has no bar at all.
-    const bars = [...svg.matchAll(/<path aria-label="([^"]*)"[^>]*aria-roledescription="bar"/g)].map((m) => m[1]);
+    // One bar, for the known value only: the unknown row has no bar at all (the bars are the paths of the rect marks).
+    const marks = /<g class="mark-rect role-mark[^"]*"[^>]*>([\s\S]*?)<\/g>/.exec(svg)?.[1] ?? '';
+    const bars = [...marks.matchAll(/<path\b[^>]*\sfill="([^"]*)"/g)].map((m) => m[1]);
     expect(bars).toHaveLength(1);
-    expect(bars[0]).toContain('label: A');
+    // …drawn in the highlight colour of the known row, A's.
+    expect(bars[0]).toBe('#b03a2e');
+  });
+});
+
+describe('a chart for a screen reader', () => {
+  it('carries none of Vega\'s per-mark descriptions, though a spec or the theme asks for them', async () => {
+    const dir = await tempDir();
+    await cp(chartsDir, dir, { recursive: true });
+    const theme = JSON.parse(await readFile(path.join(dir, 'theme.json'), 'utf8')) as Record<string, unknown>;
+    await writeFile(path.join(dir, 'theme.json'), JSON.stringify({ ...theme, aria: true }));
+    const bars = JSON.parse(await readFile(path.join(dir, 'bars.vl.json'), 'utf8')) as Record<string, unknown>;
+    await writeFile(path.join(dir, 'bars.vl.json'), JSON.stringify({ ...bars, config: { aria: true } }));
+    const specs = await loadChartSpecs(dir, fonts);
+    for (const name of ['bars', 'ranking']) {
+      const svg = await specs.render(name, rows, name);
+      expect(svg, name).not.toMatch(/aria-label=/);
+      expect(svg, name).not.toMatch(/value: |label: /);
+    }
+  });
+
+  it('is one image whose name is its alt text: role="img" and aria-label on the SVG root, escaped', async () => {
+    const specs = await loadChartSpecs(chartsDir, fonts);
+    const svg = await specs.render('bars', rows, 'alt');
+    const alt = '深圳 <專利> & "申請"：8萬件';
+    const labelled = labelSvg(svg, alt);
+    const root = /^<svg\b[^>]*>/.exec(labelled)![0];
+    expect(root).toContain(' role="img"');
+    expect(root).toContain(' aria-label="深圳 &lt;專利&gt; &amp; &quot;申請&quot;：8萬件"');
+    // The rest of the chart is as drawn, and the root keeps its size.
+    expect(labelled.slice(root.length)).toBe(svg.slice(/^<svg\b[^>]*>/.exec(svg)![0].length));
+    expect(root).toMatch(/\swidth="[\d.]+"/);
+    // Labelled again (a chart shown twice), it has one name, the new one.
+    const twice = labelSvg(labelled, 'other');
+    expect([.../^<svg\b[^>]*>/.exec(twice)![0].matchAll(/aria-label=|role=/g)]).toHaveLength(2);
+    expect(twice).toContain('aria-label="other"');
   });
 });
 
