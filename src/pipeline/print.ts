@@ -275,4 +275,7 @@ async function swapIn(args: {
   // The faces are exactly the ones the document's text needs (the html stage scanned it), so load them
   // directly rather than wait for layout to discover them.
   await Promise.all(faces.map((face) => (face.status === 'loaded' ? face : face.load())));
+  // And its images, before the page is measured (a picture without a set size takes its own) and
+  // printed (printing does not wait for an image still loading: it would print without it).
+  await Promise.all([...document.images].map((image) => image.decode().catch(() => undefined)));
 }

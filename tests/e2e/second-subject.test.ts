@@ -16,7 +16,8 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withUnit } from '../../src/format.js';
 import { build, type BuildResult, type ProgressEvent } from '../../src/index.js';
-import { readPdf, squash, type PdfFacts } from '../helpers/pdf.js';
+import { BUDGET } from '../../src/pipeline/measure.js';
+import { pageFills, readPdf, squash, type PdfFacts } from '../helpers/pdf.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const FIXTURE = path.join(root, 'tests/fixtures/second-subject');
@@ -68,6 +69,14 @@ afterAll(async () => {
 });
 
 describe('a second subject: public libraries in eight districts', () => {
+  it('fills every page of a longer briefing and of the overview to the page budget, read back from the PDFs', async () => {
+    for (const file of [...[...briefings.keys()].map((id) => `${id}/briefing.pdf`), 'overview.pdf']) {
+      // The default theme's page margins: 14 mm above, 16 mm below (templates/theme.css).
+      const fills = await pageFills(path.join(out, file), { topMm: 14, bottomMm: 16 });
+      if (fills.length > 1) for (const [i, fill] of fills.entries()) expect(fill, `${file} page ${i + 1}`).toBeGreaterThan(BUDGET.fill - 0.05);
+    }
+  });
+
   it('builds with no failure and no warning', () => {
     expect(result.failures).toEqual([]);
     expect(events.filter((e) => e.type === 'warning')).toEqual([]);
