@@ -228,11 +228,17 @@ export function layOut(budget: Budget): Layout {
     }
   };
 
-  const problems: LayoutProblem[] = [];
   const underBudget = (laid: Laid) =>
     (laid.pages > 1 && laid.fill.some((f) => !Number.isNaN(f) && f < budget.fill)) || laid.boxes.some((b) => b.share < budget.boxFill);
 
-  let laid = paginate(() => {});
+  // What a reader would see wrong in a layout, read while it stands.
+  let problems: LayoutProblem[] = [];
+  const inspect = (final: Laid) => {
+    problems = [];
+    inspectInto(final, problems);
+  };
+  // Most documents keep to their budget as written: laid out and read once.
+  let laid = paginate(inspect);
   let step = 0;
   if (underBudget(laid)) {
     const first = laid;
@@ -250,11 +256,12 @@ export function layOut(budget: Budget): Layout {
     if (step === 0 && shorter) step = shorter.step;
     if (step === 0) delete root.dataset.tighten;
     else root.dataset.tighten = String(step);
+    if (step !== 0) laid = paginate(inspect);
   }
 
-  // The final layout, read once more for what a reader would see wrong.
-  paginate((final) => {
-    laid = final;
+  return { pages: laid.pages, step, fill: laid.fill.map((f) => (Number.isNaN(f) ? null : Math.round(f * 100) / 100)), problems };
+
+  function inspectInto(final: Laid, problems: LayoutProblem[]): void {
     if (final.pages > 1)
       final.fill.forEach((f, p) => {
         if (!Number.isNaN(f) && f < budget.fill) problems.push({ kind: 'fill', page: p + 1, share: Math.round(f * 100) / 100, element: final.last[p] ? describe(final.last[p]!) : '' });
@@ -307,7 +314,5 @@ export function layOut(budget: Budget): Layout {
         }
       }
     }
-  });
-
-  return { pages: laid.pages, step, fill: laid.fill.map((f) => (Number.isNaN(f) ? null : Math.round(f * 100) / 100)), problems };
+  }
 }
