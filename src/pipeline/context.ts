@@ -330,7 +330,7 @@ function facts(city: CityData, valid: Valid): CityView['facts'] {
   for (const [name, declaration] of Object.entries(valid.fields.city)) {
     const value = (city as Record<string, unknown>)[name];
     if (value === undefined || declaration.type === 'image') continue;
-    const text = typeof value === 'number' ? withUnit(value, declaration.unit ?? '', lang, false, declaration.grouping).trim() : Array.isArray(value) ? valid.labels.list(value.map(String)) : typeof value === 'boolean' ? (value ? '✓' : '✗') : String(value);
+    const text = typeof value === 'number' ? withUnit(value, declaration.unit ?? '', lang, false, declaration.grouping).trim() : Array.isArray(value) ? valid.labels.list(value.map(String)) : typeof value === 'boolean' ? (value ? valid.labels.words.yes : valid.labels.words.no) : String(value);
     out.push({ name, label: declaration.label ?? name, value: text });
   }
   return out;

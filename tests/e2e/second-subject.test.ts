@@ -8,13 +8,14 @@
  * overview lists them all, and every value the data states is printed.
  */
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withUnit } from '../../src/format.js';
+import { builtInLabels } from '../../src/labels.js';
 import { build, type BuildResult, type ProgressEvent } from '../../src/index.js';
 import { BUDGET } from '../../src/pipeline/measure.js';
 import { pageFills, readPdf, squash, type PdfFacts } from '../helpers/pdf.js';
@@ -129,4 +130,24 @@ describe('a second subject: public libraries in eight districts', () => {
     expect(densest.values.length).toBeGreaterThan(3 * sparsest.values.length);
     expect(briefings.get(densest.id)!.pages).toBeGreaterThan(briefings.get(sparsest.id)!.pages);
   });
+});
+
+describe('a yes/no field', () => {
+  it('prints the language\'s word for yes or no, which the bundled fonts have', async () => {
+    const copy = await mkdtemp(path.join(tmpdir(), 'citybrief-yes-no-'));
+    try {
+      await cp(FIXTURE, copy, { recursive: true });
+      const file = path.join(copy, 'data', 'cities', 'upper-tarrow.yaml');
+      await writeFile(file, (await readFile(file, 'utf8')).replace('mobileLibrary: true', 'mobileLibrary: false'));
+      const warnings: string[] = [];
+      await build({ project: copy, cities: ['upper-tarrow', 'ashby-marsh'], kinds: ['briefing'], onProgress: (e) => e.type === 'warning' && warnings.push(e.message) });
+      expect(warnings).toEqual([]);
+      const html = (id: string) => readFile(path.join(copy, 'out', id, 'briefing.html'), 'utf8');
+      expect(await html('upper-tarrow')).toContain(`<dt>Mobile library</dt><dd>${builtInLabels('en')!.no}</dd>`);
+      expect(await html('ashby-marsh')).toContain(`<dt>Mobile library</dt><dd>${builtInLabels('en')!.yes}</dd>`);
+      expect((await readPdf(path.join(copy, 'out', 'upper-tarrow', 'briefing.pdf'))).text).toContain('Mobilelibrary');
+    } finally {
+      await rm(copy, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
