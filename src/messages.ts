@@ -33,7 +33,7 @@ export const msg = {
   },
   /** What the print stage's page layout found wrong with a document (measure.ts), one problem at a time. */
   layout: (path: string, unit: 'slide' | 'page' | 'box', problem: Exclude<LayoutProblem, { kind: 'overflow' }>, budget: { fill: number; boxFill: number }) => {
-    const where = problem.kind === 'sparse' && unit === 'slide' ? `slide ${problem.page}` : `page ${problem.page}`;
+    const where = unit === 'slide' ? `slide ${problem.page}` : `page ${problem.page}`;
     const pct = (share: number) => `${Math.round(share * 100)}%`;
     switch (problem.kind) {
       case 'fill':

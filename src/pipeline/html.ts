@@ -402,7 +402,7 @@ function registerHelpers(hbs: typeof HandlebarsNS, config: TemplateOptions, font
 }
 
 /** A number (digits with their separators) and the one letter or sign written right after it. */
-const NUMBER_WITH_UNIT = /[+\-−]?\d(?:[\d,.]*\d)?(?:%|\p{L})/gu;
+const NUMBER_WITH_UNIT = /(?:(?<![\p{L}\p{N}])[+\-−])?\d(?:[\d,.]*\d)?(?:%|\p{L})/gu;
 
 /** A CSS string literal, safe inside <style>: quotes, backslashes, markup and line ends escaped. */
 function cssString(text: string): string {

@@ -279,7 +279,8 @@ export function layOut(budget: Budget): Layout {
 
     // A number broken across lines, or from the unit written right after it.
     const walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
-    const NUMBER = /[+\-−]?\d(?:[\d,.\u00a0\u202f]*\d)?(?:%|\p{L})?/gu;
+    // A sign only where it starts the number: in 2024-03-02 the hyphens join, and a line may break after one.
+    const NUMBER = /(?:(?<![\p{L}\p{N}])[+\-−])?\d(?:[\d,.\u00a0\u202f]*\d)?(?:%|\p{L})?/gu;
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
       const text = node.textContent ?? '';
       if (!/\d/.test(text) || node.parentElement?.closest('svg, style, script, title')) continue;

@@ -32,10 +32,10 @@ afterAll(async () => {
 });
 
 /** Build a project as `citybrief build` in its folder does; the plan event says what was redone. */
-async function buildProject(dir: string): Promise<{ result: BuildResult; plan: ProgressEvent | undefined }> {
+async function buildProject(dir: string): Promise<{ result: BuildResult; plan: ProgressEvent | undefined; warnings: string[] }> {
   const events: ProgressEvent[] = [];
   const result = await build({ cwd: dir, onProgress: (e) => events.push(e) });
-  return { result, plan: events.find((e) => e.type === 'plan') };
+  return { result, plan: events.find((e) => e.type === 'plan'), warnings: events.flatMap((e) => (e.type === 'warning' ? [e.message] : [])) };
 }
 
 /** The image XObjects of a PDF: their filter and the bytes of their stream as stored. */
@@ -195,9 +195,11 @@ describe('citybrief init', () => {
     const files = (await readdir(dir, { recursive: true })).map((f) => f.split(path.sep).join('/'));
     for (const file of ['citybrief.config.yaml', 'data/dataset.yaml', 'labels/en.yaml', 'assets/logo.svg', 'templates/briefing.hbs', 'templates/helpers.mjs', 'README.md']) expect(files).toContain(file);
 
-    const { result } = await buildProject(dir);
+    const { result, warnings } = await buildProject(dir);
     expect(result.failures).toEqual([]);
     expect(result.refused).toEqual([]);
+    // Within the page budget, and nothing else a reader would see wrong.
+    expect(warnings).toEqual([]);
     const dataset = parse(await readFile(path.join(dir, 'data/dataset.yaml'), 'utf8')) as { cities: string[] };
     expect(result.outputs.filter((o) => o.format === 'pdf').map((o) => o.path).sort()).toEqual(
       [...dataset.cities.flatMap((id) => [`${id}/briefing.pdf`, `${id}/slides.pdf`]), 'overview.pdf'].sort(),
