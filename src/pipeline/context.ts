@@ -229,7 +229,7 @@ function trendCharts(cities: readonly CityView[], valid: Valid): ChartView[] {
     const periods = [...new Set(entries.flatMap((e) => e.figures.map((f) => f.period)))].sort(periodOrder);
     const scale = axisScale(entries.flatMap((e) => e.figures.map((f) => f.value)), valid.dataset.lang);
     const rows = entries.flatMap(({ city, figures }) => figures.map((f) => ({ ...pointRow(f, { periods }, f.period, city.name, scale.divisor), valueText: '' })));
-    const title = scaledTitle(metricLabel(valid.dataset, metric), scale.word, unit);
+    const title = scaledTitle(metricLabel(valid.dataset, metric), scale.word, unit, valid.dataset.lang);
     // The lines print no values; the alt text says each point's as the document prints it.
     const groups = entries.map(({ city, figures }) => ({ name: city.name, values: [...figures].sort((a, b) => periodOrder(a.period, b.period)).map((f) => ({ label: f.period, display: f.display })) }));
     charts.push({ id: `trend-${metric}${charts.some((c) => c.id === `trend-${metric}`) ? '-2' : ''}`, spec: 'lines', title, note: undefined, rows, alt: describeChart({ title, groups }, valid.labels) });
@@ -501,7 +501,7 @@ function seriesChart(series: SeriesView, specs: ReadonlySet<string>, valid: Vali
   }));
   const alt = (title: string) => describeChart({ title, subject: city, groups }, valid.labels);
   if (spec === 'stacked-bars') {
-    const title = `${series.label}(%)`;
+    const title = scaledTitle(series.label, '', '%', valid.dataset.lang);
     return {
       id,
       spec,
@@ -513,7 +513,7 @@ function seriesChart(series: SeriesView, specs: ReadonlySet<string>, valid: Vali
   }
   const scale = axisScale(points.map((p) => p.figure.value), valid.dataset.lang);
   const labelled = several ? new Set() : labelledPoints(points.map((p) => p.figure));
-  const title = scaledTitle(series.label, scale.word, series.unit);
+  const title = scaledTitle(series.label, scale.word, series.unit, valid.dataset.lang);
   return {
     id,
     spec,
@@ -532,9 +532,13 @@ function labelledPoints(figures: readonly FigureView[]): Set<FigureView> {
   return new Set([figures[0]!, figures.at(-1)!, by[0]!, by.at(-1)!]);
 }
 
-/** A chart's title with the unit its axis is written in: 地区生产总值(万亿元). */
-function scaledTitle(label: string, word: string, unit: string): string {
-  return `${label}(${word}${unit})`;
+/**
+ * A chart's title with the unit its axis is written in: 地区生产总值(万亿元) in a language written
+ * without spaces, Items lent (M items) in one written with them.
+ */
+export function scaledTitle(label: string, word: string, unit: string, lang: string): string {
+  if (!word && !unit) return label;
+  return /^(zh|ja|ko)\b/i.test(lang) ? `${label}(${word}${unit})` : `${label} (${[word, unit].filter(Boolean).join(' ')})`;
 }
 
 function pointRow(figure: FigureView, series: Pick<SeriesView, 'periods'>, period: string, line: string, divisor: number): ChartRow {
