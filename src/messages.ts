@@ -27,19 +27,20 @@ export const msg = {
   /** Boxes (`data-fit` elements) whose content is larger than they are, with the page each is on: a deck's slides, a page's boxes. */
   overflow: (path: string, unit: 'slide' | 'page' | 'box', boxes: readonly { readonly element: string; readonly page: number }[]) => {
     const many = boxes.length > 1;
-    const named = boxes.map((b) => (unit === 'slide' ? `${b.page} (${b.element})` : unit === 'page' ? `${b.page} (${b.element})` : `${b.element} (page ${b.page})`)).join(', ');
+    const named = boxes.map((b) => (unit === 'box' ? `${b.element} (page ${b.page})` : `${b.page} (${b.element})`)).join(', ');
     const where = unit === 'slide' ? `on ${many ? 'slides' : 'slide'}` : unit === 'page' ? `on ${many ? 'pages' : 'page'}` : `in ${many ? 'the boxes' : 'the box'}`;
     return `${path}: content does not fit ${where} ${named} and would be cut off. Shorten the text or split it in the template.`;
   },
   /** What the print stage's page layout found wrong with a document (measure.ts), one problem at a time. */
   layout: (path: string, unit: 'slide' | 'page' | 'box', problem: Exclude<LayoutProblem, { kind: 'overflow' }>, budget: { fill: number; boxFill: number }) => {
-    const where = unit === 'slide' ? `slide ${problem.page}` : `page ${problem.page}`;
+    const page = unit === 'slide' ? 'slide' : 'page';
+    const where = `${page} ${problem.page}`;
     const pct = (share: number) => `${Math.round(share * 100)}%`;
     switch (problem.kind) {
       case 'fill':
         return `${path}, ${where}: only ${pct(problem.share)} of the page is filled${problem.element ? ` (it ends with "${problem.element}")` : ''}; every page of a longer document should be at least ${pct(budget.fill)} full. Shorten or lengthen the text, or let the kind's CSS tighten or loosen the layout (html[data-tighten] steps, as in the default theme.css).`;
       case 'sparse':
-        return `${path}, ${where} (${problem.element}): its content spans only ${pct(problem.share)} of the ${unit === 'slide' ? 'slide' : 'page'}, under the ${pct(budget.boxFill)} a ${unit === 'slide' ? 'slide' : 'page'} should use. Let the layout grow with fewer items (as the default slides.css does), or mark a title ${unit === 'slide' ? 'slide' : 'page'} data-fill="any".`;
+        return `${path}, ${where} (${problem.element}): its content spans only ${pct(problem.share)} of the ${page}, under the ${pct(budget.boxFill)} a ${page} should use. Let the layout grow with fewer items (as the default slides.css does), or mark a title ${page} data-fill="any".`;
       case 'alone':
         return `${path}, ${where}: the heading "${problem.element}" is left at the foot of the page, apart from what follows it. Give it break-after: avoid in the kind's CSS, or keep it in one block with what follows (break-inside: avoid).`;
       case 'split':

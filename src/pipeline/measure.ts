@@ -131,6 +131,8 @@ export function layOut(budget: Budget): Layout {
     const style = getComputedStyle(el);
     return style.backgroundColor !== 'rgba(0, 0, 0, 0)' && style.backgroundColor !== 'transparent';
   };
+  /** The elements of `scope` that draw something, an SVG as one (its parts are not laid out as boxes). */
+  const drawing = (scope: Element) => [...scope.querySelectorAll('*')].filter((el) => (!el.closest('svg') || tagName(el) === 'svg') && draws(el));
   const describe = (el: Element) => {
     const fit = el.closest<HTMLElement>('[data-fit]')?.dataset.fit;
     const text = (el.textContent ?? '').replace(/\s+/g, ' ').trim();
@@ -179,9 +181,7 @@ export function layOut(budget: Budget): Layout {
         paged.add(box);
         if (box.dataset.fill === 'any') continue;
         let [top, left, bottom, right] = [Infinity, Infinity, -Infinity, -Infinity];
-        for (const el of box.querySelectorAll('*')) {
-          if (el.closest('svg') && tagName(el) !== 'svg') continue;
-          if (!draws(el)) continue;
+        for (const el of drawing(box)) {
           for (const q of el.getClientRects()) {
             if (q.width === 0 || q.height === 0) continue;
             top = Math.min(top, q.top);
@@ -193,9 +193,7 @@ export function layOut(budget: Budget): Layout {
         const share = bottom > top ? ((bottom - top) * (right - left)) / (r.width * r.height) : 0;
         boxes.push({ page, share, box });
       }
-      for (const el of body.querySelectorAll('*')) {
-        if (el.closest('svg') && tagName(el) !== 'svg') continue;
-        if (!draws(el)) continue;
+      for (const el of drawing(body)) {
         let first = -1;
         let end = -1;
         for (const q of el.getClientRects()) {
@@ -228,15 +226,14 @@ export function layOut(budget: Budget): Layout {
     }
   };
 
-  const underBudget = (laid: Laid) =>
-    (laid.pages > 1 && laid.fill.some((f) => !Number.isNaN(f) && f < budget.fill)) || laid.boxes.some((b) => b.share < budget.boxFill);
+  /** Pages of a longer document filled less than the budget, and page-sized boxes spanning less. */
+  const underfilled = (laid: Laid) => (laid.pages > 1 ? laid.fill.flatMap((f, p) => (!Number.isNaN(f) && f < budget.fill ? [p] : [])) : []);
+  const sparse = (laid: Laid) => laid.boxes.filter((b) => b.share < budget.boxFill);
+  const underBudget = (laid: Laid) => underfilled(laid).length > 0 || sparse(laid).length > 0;
 
   // What a reader would see wrong in a layout, read while it stands.
   let problems: LayoutProblem[] = [];
-  const inspect = (final: Laid) => {
-    problems = [];
-    inspectInto(final, problems);
-  };
+  const inspect = (final: Laid) => (problems = problemsIn(final));
   // Most documents keep to their budget as written: laid out and read once.
   let laid = paginate(inspect);
   let step = 0;
@@ -261,12 +258,10 @@ export function layOut(budget: Budget): Layout {
 
   return { pages: laid.pages, step, fill: laid.fill.map((f) => (Number.isNaN(f) ? null : Math.round(f * 100) / 100)), problems };
 
-  function inspectInto(final: Laid, problems: LayoutProblem[]): void {
-    if (final.pages > 1)
-      final.fill.forEach((f, p) => {
-        if (!Number.isNaN(f) && f < budget.fill) problems.push({ kind: 'fill', page: p + 1, share: Math.round(f * 100) / 100, element: final.last[p] ? describe(final.last[p]!) : '' });
-      });
-    for (const b of final.boxes) if (b.share < budget.boxFill) problems.push({ kind: 'sparse', page: b.page + 1, share: Math.round(b.share * 100) / 100, element: describe(b.box) });
+  function problemsIn(final: Laid): LayoutProblem[] {
+    const problems: LayoutProblem[] = [];
+    for (const p of underfilled(final)) problems.push({ kind: 'fill', page: p + 1, share: Math.round(final.fill[p]! * 100) / 100, element: final.last[p] ? describe(final.last[p]!) : '' });
+    for (const b of sparse(final)) problems.push({ kind: 'sparse', page: b.page + 1, share: Math.round(b.share * 100) / 100, element: describe(b.box) });
 
     // A heading (or caption) whose next drawn element is on a later page. A slide ends where it ends.
     final.drawn.forEach((d, i) => {
@@ -289,11 +284,9 @@ export function layOut(budget: Budget): Layout {
         const range = document.createRange();
         range.setStart(node, m.index!);
         range.setEnd(node, m.index! + m[0].length);
-        const tops = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top)));
-        if (tops.size > 1) {
-          const first = range.getClientRects()[0]!;
-          problems.push({ kind: 'split', page: final.pageOf(first) + 1, element: describe(node.parentElement!), text: m[0] });
-        }
+        const rects = [...range.getClientRects()];
+        if (new Set(rects.filter((r) => r.width > 0).map((r) => Math.round(r.top))).size > 1)
+          problems.push({ kind: 'split', page: final.pageOf(rects[0]!) + 1, element: describe(node.parentElement!), text: m[0] });
       }
     }
 
@@ -315,5 +308,6 @@ export function layOut(budget: Budget): Layout {
         }
       }
     }
+    return problems;
   }
 }
