@@ -48,3 +48,12 @@ describe('figures from a workbook in a real build', () => {
     expect((await readPdf(path.join(fromBook, 'beta/briefing.pdf'))).text).toContain('專利申請總量');
   });
 });
+
+describe('a dataset held in one workbook (tests/fixtures/workbook-office)', () => {
+  it('builds every kind with no warning: its citation (a title and date with years) keeps each number with its unit', async () => {
+    const warnings: string[] = [];
+    const result = await build({ cwd: root, data: 'tests/fixtures/workbook-office/data', out: await temp(), onProgress: (e) => e.type === 'warning' && warnings.push(e.message) });
+    expect(result.failures).toEqual([]);
+    expect(warnings).toEqual([]);
+  }, 120_000);
+});
