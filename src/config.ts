@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { UsageError } from './errors.js';
 import { msg } from './messages.js';
 import { readProjectFile, PROJECT_FILE } from './project.js';
+import { checkRedisUrl } from './redis-url.js';
 
 export interface BuildOptions {
   /** The project folder (holding citybrief.config.yaml). Default: `cwd`. */
@@ -52,6 +53,12 @@ export interface BuildOptions {
   maxChartRows?: number;
   /** Replace the browser after this many documents, to bound its memory. Default: 500. */
   recycleAfter?: number;
+  /**
+   * Print on the workers of a Redis queue (`citybrief worker`) rather than in this process:
+   * redis://[user:password@]host[:port][/db], or rediss:// for TLS. `concurrency` is then the number
+   * of documents on the queue at once (default 8; raise it with the number of workers).
+   */
+  redis?: string;
   /** Stops the build: no new work is started, the browser is closed, nothing half-written is left. */
   signal?: AbortSignal;
   /** Called with progress events; the CLI prints them. */
@@ -65,6 +72,8 @@ export type ProgressEvent =
   | { readonly type: 'plan'; readonly build: number; readonly unchanged: number }
   | { readonly type: 'browser'; readonly pid: number | undefined; readonly generation: number }
   | { readonly type: 'failed'; readonly path: string; readonly message: string }
+  /** The queue's state, for a build printing on workers: none of its version connected, or back. */
+  | { readonly type: 'queue'; readonly message: string }
   | {
       readonly type: 'output';
       readonly kind: string;
@@ -75,6 +84,8 @@ export type ProgressEvent =
       /** The PDF's page count and hash, as the manifest lists them. */
       readonly pages?: number | null;
       readonly sha256?: string;
+      /** The worker that printed it, for a build printing on workers (host:pid). */
+      readonly worker?: string;
     };
 
 export interface ResolvedConfig {
@@ -105,8 +116,10 @@ export interface ResolvedConfig {
   readonly strict: boolean;
   readonly wait: boolean;
   readonly allowOutside: boolean;
-  /** Pages printing at once. */
+  /** Pages printing at once; with `redis`, documents on the queue at once. */
   readonly concurrency: number;
+  /** The Redis URL of the printing workers' queue; undefined: print in this process. */
+  readonly redis: string | undefined;
   readonly timeoutMs: number;
   readonly recycleAfter: number;
   /** Bounds on the work one chart may ask for. */
@@ -191,7 +204,9 @@ export function resolveConfig(options: BuildOptions = {}): ResolvedConfig {
     wait: options.wait ?? false,
     allowOutside: options.allowOutside ?? false,
     // Pages printing at once: one per core (Chromium's renderers and the build share them), at most four.
-    concurrency: positive(options.concurrency, 'concurrency') ?? Math.max(1, Math.min(availableParallelism(), 4)),
+    // On workers, enough documents on the queue to keep a few machines' pages busy while the next are rendered.
+    concurrency: positive(options.concurrency, 'concurrency') ?? (options.redis ? 8 : Math.max(1, Math.min(availableParallelism(), 4))),
+    redis: options.redis === undefined ? undefined : checkRedisUrl(options.redis),
     timeoutMs: positive(options.timeout, 'timeout') ?? seconds(project?.timeout) ?? 60_000,
     recycleAfter: positive(options.recycleAfter, 'recycleAfter') ?? 500,
     charts: Object.freeze({

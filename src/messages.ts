@@ -210,6 +210,23 @@ export const msg = {
   printTimeout: (what: string, ms: number) => `${what} took longer than ${ms / 1000} s to print and was stopped. Check the document for very long content, or raise the time a document may take (--timeout SECONDS, timeout in citybrief.config.yaml, or the timeout option in milliseconds).`,
   unsafeBrowserFolder: (folder: string) =>
     `${folder} is not a folder only this user may write (a link, another user's, or writable by others), so the browser is not unpacked or run from it. Remove it, or set CITYBRIEF_CHROME to a browser.`,
+  badRedisUrl: (url: string) =>
+    `"${url}" is not a Redis URL: use redis://host:port (redis://:PASSWORD@host:6379/0 with a password, rediss:// for TLS).`,
+  redisUnreachable: (url: string, reason: string) =>
+    `cannot use Redis at ${url}: ${reason}. Check that the server runs and the host, port and password in the URL (rediss:// for a server that speaks TLS); nothing was built.`,
+  redisLost: (url: string, ms: number, reason: string) =>
+    `lost Redis at ${url} for more than ${ms / 1000} s${reason ? ` (${reason})` : ''}: this document was not printed. The documents already written are kept; build again once Redis is back.`,
+  noWorkers: (url: string, version: string, others: readonly string[]) =>
+    `no worker of citybrief ${version} is connected to ${url}; the documents wait on the queue until one is (start one: citybrief worker --redis URL).${others.length > 0 ? ` Connected workers of another version take no job of this build: ${others.join(', ')}.` : ''}`,
+  workersBack: (count: number) => `${count} ${count === 1 ? 'worker' : 'workers'} of this version connected: printing.`,
+  jobFailed: (path: string, reason: string) => `${path} could not be printed on the workers (every attempt failed): ${reason}`,
+  workerBadJob: (id: string) => `job ${id} is not a citybrief print job (or is damaged): refused.`,
+  workerMismatch: (worker: string, version: string, fonts: string, jobVersion: string, jobFonts: string) =>
+    `this worker (${worker}) runs citybrief ${version} with fonts ${fonts}, but the job was made by citybrief ${jobVersion} with fonts ${jobFonts}: it would print other bytes, so it refuses. Install the same citybrief (npm ci from the same lock file) on the build's machine and every worker.`,
+  workerRefuses: (build: string, version: string) =>
+    `refusing the jobs of the build on ${build}: this worker runs citybrief ${version}, and a document must be printed by the version that planned it. Start a worker of that version for it.`,
+  workerRedis: (url: string, reason: string) => `Redis at ${url}: ${reason} (retrying)`,
+  workerNoImage: (name: string) => `the image "${name}" is no longer in Redis (it expired, or Redis restarted without its data).`,
   printerClosed: 'the printer was closed: the build is stopping.',
   browserCrashed: (what: string) => `the browser crashed twice while printing ${what}; it was skipped.`,
   emptyPdf: (path: string) => `the PDF printed for ${path} has no pages; the previous ${path} was kept.`,

@@ -22,6 +22,7 @@ Commands:
   watch      build, then rebuild what changed whenever data or templates change
   preview    show the documents in a browser, rebuilt and redrawn on every save
   schedule   run an incremental build on a cron schedule, e.g. --cron "0 6 * * 1"
+  worker     print documents for builds on other machines, from a Redis queue
 
 Every command works on the project in the current folder (the folder holding
 citybrief.config.yaml), or the one --project names.
@@ -74,6 +75,10 @@ Options:
   --max-chart-rows N rows one chart may draw (default: 10000)
   --json             print a machine-readable summary on stdout
   --chrome PATH      Chrome or Chromium to print with (also: CITYBRIEF_CHROME)
+  --redis URL        print on the workers of this Redis server (citybrief worker)
+                     instead of here: redis://[:PASSWORD@]HOST[:PORT][/DB], or
+                     rediss:// for TLS; --concurrency is then the number of
+                     documents on the queue at once (default: 8)
   -h, --help         show this help
 
 Only outputs whose inputs changed are rebuilt (the manifest records each
@@ -136,6 +141,29 @@ Options:
 Without a long-running process, system cron can run the same build:
   0 6 * * 1  cd /srv/briefings && npx citybrief build >> build.log 2>&1
 `,
+  worker: `Usage: citybrief worker --redis URL [--concurrency N] [--timeout S] [--stalled S]
+
+Takes print jobs from the Redis queue that \`citybrief build --redis URL\` fills,
+prints them in Chromium (JavaScript off, no request leaves the page) and returns
+the PDFs; the build writes them. Run as many workers on as many machines as
+you like, each with the same citybrief version as the build: a worker of
+another version takes none of its jobs, and says so. A worker needs no project
+and no shared folder: each job carries what it prints. Stop with Ctrl-C (the
+documents under way are finished first).
+
+Options:
+  --redis URL        the Redis server: redis://[:PASSWORD@]HOST[:PORT][/DB], or
+                     rediss:// for TLS (a private CA: NODE_EXTRA_CA_CERTS=ca.pem)
+  --concurrency N    pages printing at once (default: CPUs, at most 4)
+  --timeout S        seconds one document may take to print (default: 60)
+  --stalled S        seconds after which a job whose worker stopped answering
+                     (killed, its machine gone) goes to another worker (default: 30)
+  --json             one JSON line per event on stdout
+  --chrome PATH      Chrome or Chromium to print with (also: CITYBRIEF_CHROME)
+  -h, --help         show this help
+
+Exit codes: 130 stopped by a signal, 2 usage, 1 no browser or no Redis.
+`,
   validate: `Usage: citybrief validate [--project DIR] [--data PATH] [--templates DIR]
 
 Checks the dataset against its schema, the source text, the project's labels
@@ -186,6 +214,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         return await buildCommand(rest, io);
       case 'validate':
         return await validateCommand(rest, io);
+      case 'worker':
+        return await workerCommand(rest, io);
       case 'watch':
         return await watchCommand(rest, io);
       case 'schedule':
@@ -248,6 +278,7 @@ function parse(args: readonly string[], options: ParseArgsConfig['options'], hel
 /** Flags that take a number, and how the number is described when it is not one. */
 const NUMBERS = {
   concurrency: 'a whole number of pages of at least 1',
+  stalled: 'a whole number of seconds of at least 1',
   timeout: 'a whole number of seconds of at least 1',
   'chart-timeout': 'a whole number of seconds of at least 1',
   'max-chart-rows': 'a whole number of rows of at least 1',
@@ -270,6 +301,7 @@ const buildFlags = {
   wait: { type: 'boolean' },
   json: { type: 'boolean' },
   concurrency: { type: 'string' },
+  redis: { type: 'string' },
 } satisfies ParseArgsConfig['options'];
 
 type Values = Record<string, string | string[] | boolean | undefined>;
@@ -295,6 +327,7 @@ function buildOptions(values: Values): BuildOptions {
     timeout: values.timeout === undefined ? undefined : Number(values.timeout) * 1000,
     chartTimeout: values['chart-timeout'] === undefined ? undefined : Number(values['chart-timeout']) * 1000,
     maxChartRows: values['max-chart-rows'] === undefined ? undefined : Number(values['max-chart-rows']),
+    redis: values.redis as string | undefined,
   };
 }
 
@@ -462,7 +495,44 @@ function summary(result: Result) {
     refused: result.refused,
     elapsedMs: Math.round(result.elapsedMs),
     timingsMs: Object.fromEntries(Object.entries(result.timings).map(([k, v]) => [k, Math.round(v)])),
+    ...(result.workers ? { workers: result.workers } : {}),
   };
+}
+
+async function workerCommand(args: readonly string[], io: Io): Promise<number> {
+  const values = parse(
+    args,
+    { help: { type: 'boolean', short: 'h' }, redis: { type: 'string' }, concurrency: { type: 'string' }, timeout: { type: 'string' }, stalled: { type: 'string' }, chrome: { type: 'string' }, json: { type: 'boolean' } },
+    HELP.worker,
+    io,
+  );
+  if (typeof values === 'number') return values;
+  if (!values.redis) {
+    io.err(`citybrief: worker needs --redis.\n\n${HELP.worker}`);
+    return 2;
+  }
+  const { startWorker } = await import('../worker.js');
+  const worker = await startWorker({
+    redis: values.redis as string,
+    concurrency: values.concurrency === undefined ? undefined : Number(values.concurrency),
+    timeout: values.timeout === undefined ? undefined : Number(values.timeout) * 1000,
+    stalled: values.stalled === undefined ? undefined : Number(values.stalled) * 1000,
+    chrome: values.chrome as string | undefined,
+    onEvent: (event) => {
+      if (values.json) return io.out(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
+      switch (event.type) {
+        case 'ready':
+          return io.out(`worker ready: ${event.pages} pages, queue ${event.queue} on ${event.redis}\n`);
+        case 'printed':
+          return io.out(`printed ${event.path} in ${event.ms} ms (${Math.round(event.bytes / 1024)} KB)\n`);
+        case 'failed':
+          return io.err(`failed ${event.path}: ${event.message}\n`);
+        default:
+          return io.err(`${event.message}\n`);
+      }
+    },
+  });
+  return untilSignal(() => worker.close());
 }
 
 async function validateCommand(args: readonly string[], io: Io): Promise<number> {

@@ -47,12 +47,15 @@ export function progressReporter(write: (text: string) => void, live: boolean): 
         case 'failed':
           above(`  ✗ ${event.path}: ${event.message}`);
           break;
+        case 'queue':
+          above(`  queue: ${event.message}`);
+          break;
         case 'browser':
           if (event.generation > 1) above(`  browser relaunched (pid ${event.pid ?? '?'})`);
           break;
         case 'output': {
           if (!live) {
-            write(`  ✓ ${event.path}  (${event.done}/${event.total})\n`);
+            write(`  ✓ ${event.path}  (${event.done}/${event.total})${event.worker ? `  on ${event.worker}` : ''}\n`);
             break;
           }
           const elapsed = (Date.now() - started) / 1000;

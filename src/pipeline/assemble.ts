@@ -39,6 +39,8 @@ export interface Prepared {
 export interface Made {
   readonly pdf: Finished;
   readonly html: string;
+  /** The worker that printed it, for a build printing on workers. */
+  readonly by?: string;
 }
 
 export interface Assembler {
@@ -149,7 +151,7 @@ export function assembler(config: ResolvedConfig, valid: Valid, kinds: readonly 
     const pdf = await timed('finish', () =>
       finishPdf(printed.pdf, { ...meta, lang: dataset.lang, source, creator: config.creator, epoch: config.epoch, dir: path.posix.dirname(job.path).replace(/^\.$/, '') }),
     );
-    return { pdf, html: atStep(rendered.html, printed.layout.step) };
+    return { pdf, html: atStep(rendered.html, printed.layout.step), ...(printed.by ? { by: printed.by } : {}) };
   }
 
   return { prepare, make };

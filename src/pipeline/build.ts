@@ -65,6 +65,8 @@ export interface BuildResult {
   readonly timings: Readonly<Record<Stage, number>>;
   /** Wall time of the whole build in milliseconds. */
   readonly elapsedMs: number;
+  /** For a build printed on workers (the `redis` option): documents each worker printed, by host:pid. */
+  readonly workers?: Readonly<Record<string, number>>;
 }
 
 const pdfs = (result: BuildResult) => result.outputs.filter((o) => o.format === 'pdf').length;
@@ -176,8 +178,8 @@ interface Starting {
 }
 
 async function startPrinter(config: ResolvedConfig): Promise<Starting> {
-  const { openPrinter } = await import('./print.js');
-  const printer = await openPrinter(config);
+  // On the workers of a Redis queue (dispatch.ts), or in this process.
+  const printer = config.redis ? await (await import('./dispatch.js')).openQueuePrinter(config) : await (await import('./print.js')).openPrinter(config);
   const warming = printer.warm();
   warming.catch(() => {}); // awaited before the first document; the build may end before that
   return { printer, warming };
@@ -288,6 +290,7 @@ async function buildWith(config: ResolvedConfig, started: number, printerFor: ()
   const ledger = new Ledger(config.outDir, previous.manifest, planned.kept, new Set(planned.todo.flatMap((job) => [job.path, job.pdfPath])));
 
   const failures: { path: string; city: string | null; error: Error }[] = [];
+  const printedBy = new Map<string, number>();
   let counted = { refused: 0, restarts: 0 };
   const result = (manifest: Manifest, printer?: Printer): BuildResult => ({
     outDir: config.outDir,
@@ -300,6 +303,7 @@ async function buildWith(config: ResolvedConfig, started: number, printerFor: ()
     restarts: printer ? printer.restarts - counted.restarts : 0,
     timings,
     elapsedMs: performance.now() - started,
+    ...(printedBy.size > 0 ? { workers: Object.fromEntries([...printedBy].sort(([a], [b]) => (a < b ? -1 : 1))) } : {}),
   });
   if (planned.todo.length === 0) {
     // Nothing changed: no output is written, not even the manifest. Only a state that was missing or not
@@ -378,7 +382,8 @@ async function buildWith(config: ResolvedConfig, started: number, printerFor: ()
             ledger.record(await writeOutput(config.outDir, { ...base, format: 'html', path: job.path }, made.html, null));
             await ledger.documentDone();
           });
-          config.onProgress({ type: 'output', kind: job.kind.name, city: job.city, path: job.pdfPath, done: ++done, total: planned.todo.length, pages: pdf?.pages, sha256: pdf?.sha256 });
+          if (made.by) printedBy.set(made.by, (printedBy.get(made.by) ?? 0) + 1);
+          config.onProgress({ type: 'output', kind: job.kind.name, city: job.city, path: job.pdfPath, done: ++done, total: planned.todo.length, pages: pdf?.pages, sha256: pdf?.sha256, ...(made.by ? { worker: made.by } : {}) });
         } catch (error) {
           if (stopped()) break;
           failures.push({ path: job.pdfPath, city: job.city, error: error as Error });

@@ -40,6 +40,8 @@ export interface Printed {
   readonly pdf: Uint8Array;
   /** The document laid out in pages as it printed: its pages, its ladder step, what is wrong (measure.ts). */
   readonly layout: Layout;
+  /** Who printed it, when not this process: a worker's host and process id (dispatch.ts). */
+  readonly by?: string;
 }
 
 export interface Printer extends AsyncDisposable {

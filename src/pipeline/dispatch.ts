@@ -1,0 +1,265 @@
+/**
+ * Stage 7 on other machines: a Printer (print.ts's interface) that hands each document to the
+ * printing workers through a BullMQ queue on Redis (queue.ts) and waits for its PDF. The build
+ * (build.ts) is the same either way: it plans, renders, finishes and writes; only who prints
+ * changes. A local build never loads this file.
+ *
+ * Each document is one job whose id is the hash of what it prints, so:
+ *   - a build that was stopped or killed and started again asks for the same jobs; those
+ *     already printed are collected, not printed again (a PDF is kept RESULT_TTL_S);
+ *   - a job Redis lost (a restart without persistence) is noticed by the sweep below and put
+ *     on the queue again; a result that went missing likewise;
+ *   - a job that failed on every attempt fails its document alone, with the worker's reason,
+ *     and is removed so that the next build tries it afresh.
+ * A Redis that stays out of reach for REDIS_LOST_MS fails the documents still waiting, with
+ * a message saying so; what was written stays written (each file is written whole).
+ */
+import { Job, Queue, QueueEvents } from 'bullmq';
+import type { Asset } from '../assets.js';
+import { CitybriefError, PrintError } from '../errors.js';
+import { fontPackagesDigest } from '../fonts.js';
+import { msg } from '../messages.js';
+import type { ResolvedConfig } from '../config.js';
+import {
+  announce,
+  blobKey,
+  connect,
+  jobId,
+  peerName,
+  peers,
+  PREFIX,
+  queueName,
+  RESULT_TTL_S,
+  resultKey,
+  sha256,
+  shownUrl,
+  ANNOUNCE_MS,
+  type PrintJob,
+  type PrintReturn,
+} from '../queue.js';
+import type { Printed, Printer } from './print.js';
+
+/** How long Redis may be out of reach before the documents waiting on it fail. */
+export const REDIS_LOST_MS = 30_000;
+/** How often jobs under way are looked at directly, besides the queue's events (which a Redis restart loses). */
+const SWEEP_MS = 2_000;
+
+/** Redis cannot be reached, or refused this build. */
+export class QueueError extends CitybriefError {}
+
+interface Waiter {
+  readonly job: PrintJob;
+  readonly assets: readonly Asset[];
+  readonly done: Promise<Printed>;
+  resolve(printed: Printed): void;
+  reject(error: Error): void;
+}
+
+export async function openQueuePrinter(config: ResolvedConfig): Promise<Printer> {
+  const url = config.redis!;
+  const shown = shownUrl(url);
+  const name = queueName(config.version);
+  const fonts = fontPackagesDigest();
+  // BullMQ leaves a connection it was handed open when it closes: these are closed here.
+  const [redis, queueRedis, eventsRedis] = [connect(url), connect(url), connect(url)];
+  const queue = new Queue<PrintJob, PrintReturn>(name, { connection: queueRedis, prefix: PREFIX });
+  const events = new QueueEvents(name, { connection: eventsRedis, prefix: PREFIX });
+  queue.on('error', () => {});
+  events.on('error', () => {});
+
+  const waiting = new Map<string, Waiter>();
+  const refused: string[] = [];
+  /**
+   * Images known to be in Redis, with when they were put there (they expire after RESULT_TTL_S: a
+   * builder that stays open sends them again well before); forgotten whenever the connection drops,
+   * as Redis may have restarted empty.
+   */
+  const sent = new Map<string, number>();
+  const stillSent = (sha: string) => Date.now() - (sent.get(sha) ?? -Infinity) < (RESULT_TTL_S * 1000) / 2;
+  let lostSince: number | undefined;
+  let lastError = '';
+  let broken: Error | undefined;
+  let closed = false;
+
+  redis.on('close', () => {
+    lostSince ??= Date.now();
+    sent.clear();
+  });
+  redis.on('error', (error: Error) => (lastError = error.message));
+  redis.on('ready', () => {
+    if (lostSince === undefined) return;
+    lostSince = undefined;
+    // Back: jobs Redis lost are put on the queue again at once.
+    void sweep();
+  });
+
+  const fail = (error: Error) => {
+    for (const [id, waiter] of waiting) {
+      waiting.delete(id);
+      waiter.reject(error);
+    }
+  };
+
+  /** Put the job on the queue (its images first: a worker fetches them by hash). */
+  const submit = async (id: string, waiter: Waiter) => {
+    const missing = waiter.assets.filter((a) => !stillSent(a.sha256));
+    if (missing.length > 0) {
+      const here = await redis.pipeline(missing.map((a) => ['exists', blobKey(a.sha256)])).exec();
+      const upload = redis.pipeline();
+      missing.forEach((a, i) => {
+        if (here?.[i]?.[1] === 1) upload.expire(blobKey(a.sha256), RESULT_TTL_S);
+        else upload.set(blobKey(a.sha256), a.bytes, 'EX', RESULT_TTL_S);
+      });
+      await upload.exec();
+      for (const a of missing) sent.set(a.sha256, Date.now());
+    }
+    await queue.add('print', waiter.job, {
+      jobId: id,
+      // One more try, on whichever worker takes it: a browser that crashed under a document is not the document's fault.
+      attempts: 2,
+      backoff: { type: 'fixed', delay: 500 },
+      removeOnComplete: { age: RESULT_TTL_S },
+      removeOnFail: { age: RESULT_TTL_S },
+    });
+  };
+
+  const checking = new Set<string>();
+  /** Look at one job: collect it when done, fail it when failed, put it back when Redis lost it. */
+  const check = async (id: string) => {
+    const waiter = waiting.get(id);
+    if (!waiter || checking.has(id)) return;
+    checking.add(id);
+    try {
+      const job = (await Job.fromId(queue, id)) as Job<PrintJob, PrintReturn> | undefined;
+      if (!waiting.has(id)) return;
+      if (!job) return await submit(id, waiter);
+      const state = await job.getState();
+      if (state === 'failed') {
+        waiting.delete(id);
+        await job.remove().catch(() => {});
+        waiter.reject(new PrintError(msg.jobFailed(waiter.job.path, job.failedReason || 'no reason given')));
+      } else if (state === 'completed') {
+        const result = job.returnvalue;
+        const pdf = await redis.getBuffer(resultKey(id));
+        if (!pdf || !result || sha256(pdf) !== result.sha256) {
+          // The PDF expired or was lost with Redis: print it again.
+          await job.remove().catch(() => {});
+          return await submit(id, waiter);
+        }
+        waiting.delete(id);
+        refused.push(...result.refused);
+        waiter.resolve({ pdf, layout: result.layout, by: result.worker });
+        // Collected: the job and its PDF need not wait for their expiry.
+        await Promise.all([job.remove().catch(() => {}), redis.del(resultKey(id)).catch(() => 0)]);
+      }
+    } catch (error) {
+      // Redis away: the sweep looks again, until REDIS_LOST_MS.
+      lastError = (error as Error).message;
+    } finally {
+      checking.delete(id);
+    }
+  };
+
+  let sweeping = false;
+  const sweep = async () => {
+    if (sweeping || closed) return;
+    sweeping = true;
+    try {
+      if (lostSince !== undefined && Date.now() - lostSince > REDIS_LOST_MS) {
+        broken = new QueueError(msg.redisLost(shown, REDIS_LOST_MS, lastError));
+        fail(broken);
+        return;
+      }
+      await Promise.all([...waiting.keys()].map(check));
+    } finally {
+      sweeping = false;
+    }
+  };
+  const sweeper = setInterval(() => void sweep(), SWEEP_MS);
+  sweeper.unref();
+  events.on('completed', ({ jobId: id }) => void check(id));
+  events.on('failed', ({ jobId: id }) => void check(id));
+
+  // Who prints: said when nobody of this version is there, again whenever that changes.
+  let withdraw: (() => Promise<void>) | undefined;
+  let workers = -1;
+  const lookForWorkers = async () => {
+    const all = await peers(redis);
+    const mine = all.filter((p) => p.role === 'worker' && p.version === config.version);
+    if (mine.length === 0 && workers !== 0) {
+      const others = all.filter((p) => p.role === 'worker' && p.version !== config.version).map(peerName);
+      config.onProgress({ type: 'queue', message: msg.noWorkers(shown, config.version, others) });
+    } else if (mine.length > 0 && workers === 0) {
+      config.onProgress({ type: 'queue', message: msg.workersBack(mine.length) });
+    }
+    workers = mine.length;
+  };
+  const looker = setInterval(() => void lookForWorkers().catch(() => {}), ANNOUNCE_MS);
+  looker.unref();
+
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    clearInterval(sweeper);
+    clearInterval(looker);
+    fail(new PrintError(msg.printerClosed));
+    await withdraw?.();
+    await Promise.allSettled([queue.close(), events.close()]);
+    for (const connection of [redis, queueRedis, eventsRedis]) connection.disconnect();
+  };
+
+  return {
+    async warm() {
+      // A Redis that cannot be reached, or refuses the password, is one error for the build, at once.
+      const probe = connect(url, { retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 5000, lazyConnect: true });
+      try {
+        await probe.connect();
+        await probe.ping();
+      } catch (error) {
+        throw new QueueError(msg.redisUnreachable(shown, (error as Error).message));
+      } finally {
+        probe.disconnect();
+      }
+      await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+      withdraw = announce(redis, 'build', config.version);
+      await lookForWorkers();
+    },
+    print(doc) {
+      if (broken) return Promise.reject(broken);
+      if (closed) return Promise.reject(new PrintError(msg.printerClosed));
+      const job: PrintJob = {
+        version: config.version,
+        fonts,
+        path: doc.path,
+        html: doc.html,
+        faces: doc.fonts.map((f) => f.file),
+        assets: doc.assets.map((a) => ({ name: a.name, sha256: a.sha256, contentType: a.contentType })),
+      };
+      const id = jobId(job);
+      const already = waiting.get(id);
+      if (already) return already.done;
+      let resolve!: (printed: Printed) => void;
+      let reject!: (error: Error) => void;
+      const done = new Promise<Printed>((yes, no) => ((resolve = yes), (reject = no)));
+      const waiter: Waiter = { job, assets: doc.assets, done, resolve, reject };
+      waiting.set(id, waiter);
+      // An earlier build's job with this id may be there: printed (collected now) or failed (tried afresh).
+      void (async () => {
+        const state = await queue.getJobState(id);
+        if (state === 'failed') await (await Job.fromId(queue, id))?.remove().catch(() => {});
+        if (state === 'completed') return check(id);
+        await submit(id, waiter);
+      })().catch((error: Error) => {
+        lastError = error.message;
+      });
+      return done;
+    },
+    // Each worker makes its fonts as its documents need them.
+    expect: () => {},
+    size: config.concurrency,
+    refused,
+    restarts: 0,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
