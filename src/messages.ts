@@ -213,9 +213,9 @@ export const msg = {
   badRedisUrl: (url: string) =>
     `"${url}" is not a Redis URL: use redis://host:port (redis://:PASSWORD@host:6379/0 with a password, rediss:// for TLS).`,
   redisUnreachable: (url: string, reason: string) =>
-    `cannot use Redis at ${url}: ${reason}. Check that the server runs and the host, port and password in the URL (rediss:// for a server that speaks TLS); nothing was built.`,
+    `cannot use Redis at ${url}: ${reason.replace(/\.+$/, '')}. Check that the server runs and the host, port and password in the URL (rediss:// for a server that speaks TLS); nothing was built.`,
   redisLost: (url: string, ms: number, reason: string) =>
-    `lost Redis at ${url} for more than ${ms / 1000} s${reason ? ` (${reason})` : ''}: this document was not printed. The documents already written are kept; build again once Redis is back.`,
+    `lost Redis at ${url} for more than ${ms / 1000} s${reason ? ` (${reason.replace(/\.+$/, '')})` : ''}: this document was not printed. The documents already written are kept; build again once Redis is back.`,
   noWorkers: (url: string, version: string, others: readonly string[]) =>
     `no worker of citybrief ${version} is connected to ${url}; the documents wait on the queue until one is (start one: citybrief worker --redis URL).${others.length > 0 ? ` Connected workers of another version take no job of this build: ${others.join(', ')}.` : ''}`,
   workersBack: (count: number) => `${count} ${count === 1 ? 'worker' : 'workers'} of this version connected: printing.`,

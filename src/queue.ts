@@ -143,5 +143,15 @@ export async function peers(redis: Redis): Promise<Peer[]> {
   return live;
 }
 
+/**
+ * `work`, or nothing once `ms` have passed: for the goodbyes of a close (withdrawing an
+ * announcement, BullMQ's own close), which would otherwise wait as long as Redis is away.
+ */
+export async function within(ms: number, work: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work.catch(() => {}), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
 /** A peer as a person reads it. */
 export const peerName = (peer: Peer) => `${peer.host} (pid ${peer.pid}, citybrief ${peer.version})`;

@@ -29,6 +29,7 @@ import {
   sha256,
   shownUrl,
   whoAmI,
+  within,
   ANNOUNCE_MS,
   type Peer,
   type PrintJob,
@@ -115,7 +116,14 @@ export async function startWorker(options: WorkerOptions): Promise<PrintWorker> 
   worker.on('failed', (job, error) => {
     if (job) onEvent({ type: 'failed', path: (job.data as Partial<PrintJob>).path ?? '?', job: job.id ?? '?', message: error.message });
   });
-  worker.on('error', (error) => onEvent({ type: 'error', message: msg.workerRedis(shownUrl(url), error.message) }));
+  // While Redis is away every reconnection fails alike: each message is said once a minute at most.
+  const said = new Map<string, number>();
+  worker.on('error', (error) => {
+    const message = msg.workerRedis(shownUrl(url), error.message);
+    if (Date.now() - (said.get(message) ?? -Infinity) < 60_000) return;
+    said.set(message, Date.now());
+    onEvent({ type: 'error', message });
+  });
   await worker.waitUntilReady();
 
   const withdraw = announce(redis, 'worker', version);
@@ -140,8 +148,10 @@ export async function startWorker(options: WorkerOptions): Promise<PrintWorker> 
   const close = () =>
     (closing ??= (async () => {
       clearInterval(watch);
-      await worker.close();
-      await withdraw();
+      // The documents under way are finished (and returned, if Redis is there to take them).
+      await within(stalled, worker.close());
+      await within(2000, withdraw());
+      await within(1000, worker.disconnect());
       await printer.close();
       redis.disconnect();
       workerRedis.disconnect();

@@ -20,7 +20,7 @@ import { finishPdf, readOutline, type Finished, type PdfMeta } from './finish.js
 import type { RenderedHtml, Templates } from './html.js';
 import type { KindSpec } from './kinds.js';
 import type { Job } from './plan.js';
-import type { Printer } from './print.js';
+import type { Printed, Printer } from './print.js';
 import { BUDGET, type Layout } from './measure.js';
 import type { Valid } from './validate.js';
 
@@ -41,6 +41,8 @@ export interface Made {
   readonly html: string;
   /** The worker that printed it, for a build printing on workers. */
   readonly by?: string;
+  /** Called once the manifest names it (or it failed): the printer lets go of its prints (Printed.release). */
+  release(): Promise<void>;
 }
 
 export interface Assembler {
@@ -134,24 +136,33 @@ export function assembler(config: ResolvedConfig, valid: Valid, kinds: readonly 
 
   async function make({ job, rendered: first, meta, repaginate }: Prepared, assets: readonly Asset[]): Promise<Made> {
     const print = (html: RenderedHtml) => timed('print', () => printer.print({ path: job.path, html: html.print, fonts: html.fonts, assets }));
-    let rendered = first;
-    let printed = await print(rendered);
-    if (repaginate) {
-      // A document that shows where its headings fall (a table of contents) is printed again with the pages the first print gave them.
-      const again = await timed('html', async () => repaginate(await readOutline(printed.pdf)));
-      if (again.print !== rendered.print) {
-        rendered = again;
-        printed = await print(rendered);
+    const prints: Printed[] = [];
+    const release = async () => void (await Promise.all(prints.map((p) => p.release?.().catch(() => {}))));
+    try {
+      let rendered = first;
+      let printed = await print(rendered);
+      prints.push(printed);
+      if (repaginate) {
+        // A document that shows where its headings fall (a table of contents) is printed again with the pages the first print gave them.
+        const again = await timed('html', async () => repaginate(await readOutline(printed.pdf)));
+        if (again.print !== rendered.print) {
+          rendered = again;
+          printed = await print(rendered);
+          prints.push(printed);
+        }
       }
+      warnLayout(job, printed.layout);
+      const warnings = warned.get(job.path) ?? 0;
+      warned.delete(job.path);
+      if (config.strict && warnings > 0) throw new StrictError(msg.strictDocument(job.pdfPath, warnings));
+      const pdf = await timed('finish', () =>
+        finishPdf(printed.pdf, { ...meta, lang: dataset.lang, source, creator: config.creator, epoch: config.epoch, dir: path.posix.dirname(job.path).replace(/^\.$/, '') }),
+      );
+      return { pdf, html: atStep(rendered.html, printed.layout.step), ...(printed.by ? { by: printed.by } : {}), release };
+    } catch (error) {
+      await release();
+      throw error;
     }
-    warnLayout(job, printed.layout);
-    const warnings = warned.get(job.path) ?? 0;
-    warned.delete(job.path);
-    if (config.strict && warnings > 0) throw new StrictError(msg.strictDocument(job.pdfPath, warnings));
-    const pdf = await timed('finish', () =>
-      finishPdf(printed.pdf, { ...meta, lang: dataset.lang, source, creator: config.creator, epoch: config.epoch, dir: path.posix.dirname(job.path).replace(/^\.$/, '') }),
-    );
-    return { pdf, html: atStep(rendered.html, printed.layout.step), ...(printed.by ? { by: printed.by } : {}) };
   }
 
   return { prepare, make };

@@ -380,7 +380,10 @@ async function buildWith(config: ResolvedConfig, started: number, printerFor: ()
             pdf = await writeOutput(config.outDir, { ...base, format: 'pdf', path: job.pdfPath }, made.pdf.pdf, made.pdf.pages);
             ledger.record(pdf);
             ledger.record(await writeOutput(config.outDir, { ...base, format: 'html', path: job.path }, made.html, null));
-            await ledger.documentDone();
+            await ledger.documentDone(made.release);
+          }).catch(async (error: unknown) => {
+            await made.release();
+            throw error;
           });
           if (made.by) printedBy.set(made.by, (printedBy.get(made.by) ?? 0) + 1);
           config.onProgress({ type: 'output', kind: job.kind.name, city: job.city, path: job.pdfPath, done: ++done, total: planned.todo.length, pages: pdf?.pages, sha256: pdf?.sha256, ...(made.by ? { worker: made.by } : {}) });

@@ -33,6 +33,7 @@ import {
   resultKey,
   sha256,
   shownUrl,
+  within,
   ANNOUNCE_MS,
   type PrintJob,
   type PrintReturn,
@@ -60,12 +61,12 @@ export async function openQueuePrinter(config: ResolvedConfig): Promise<Printer>
   const shown = shownUrl(url);
   const name = queueName(config.version);
   const fonts = fontPackagesDigest();
-  // BullMQ leaves a connection it was handed open when it closes: these are closed here.
-  const [redis, queueRedis, eventsRedis] = [connect(url), connect(url), connect(url)];
-  const queue = new Queue<PrintJob, PrintReturn>(name, { connection: queueRedis, prefix: PREFIX });
-  const events = new QueueEvents(name, { connection: eventsRedis, prefix: PREFIX });
-  queue.on('error', () => {});
-  events.on('error', () => {});
+  // Connected by warm(), once Redis is known to answer. BullMQ leaves a connection it was handed
+  // open when it closes: close() closes them.
+  let redis!: ReturnType<typeof connect>;
+  let queue!: Queue<PrintJob, PrintReturn>;
+  let events!: QueueEvents;
+  const connections: ReturnType<typeof connect>[] = [];
 
   const waiting = new Map<string, Waiter>();
   const refused: string[] = [];
@@ -80,18 +81,6 @@ export async function openQueuePrinter(config: ResolvedConfig): Promise<Printer>
   let lastError = '';
   let broken: Error | undefined;
   let closed = false;
-
-  redis.on('close', () => {
-    lostSince ??= Date.now();
-    sent.clear();
-  });
-  redis.on('error', (error: Error) => (lastError = error.message));
-  redis.on('ready', () => {
-    if (lostSince === undefined) return;
-    lostSince = undefined;
-    // Back: jobs Redis lost are put on the queue again at once.
-    void sweep();
-  });
 
   const fail = (error: Error) => {
     for (const [id, waiter] of waiting) {
@@ -148,9 +137,9 @@ export async function openQueuePrinter(config: ResolvedConfig): Promise<Printer>
         }
         waiting.delete(id);
         refused.push(...result.refused);
-        waiter.resolve({ pdf, layout: result.layout, by: result.worker });
-        // Collected: the job and its PDF need not wait for their expiry.
-        await Promise.all([job.remove().catch(() => {}), redis.del(resultKey(id)).catch(() => 0)]);
+        // Once the build has written it, the job and its PDF need not wait for their expiry.
+        const release = async () => void (await Promise.all([job.remove().catch(() => {}), redis.del(resultKey(id)).catch(() => 0)]));
+        waiter.resolve({ pdf, layout: result.layout, by: result.worker, release });
       }
     } catch (error) {
       // Redis away: the sweep looks again, until REDIS_LOST_MS.
@@ -162,23 +151,22 @@ export async function openQueuePrinter(config: ResolvedConfig): Promise<Printer>
 
   let sweeping = false;
   const sweep = async () => {
-    if (sweeping || closed) return;
+    if (closed) return;
+    // Before anything that waits on Redis: a command to a Redis that is away waits for its return.
+    if (lostSince !== undefined && Date.now() - lostSince > REDIS_LOST_MS) {
+      broken = new QueueError(msg.redisLost(shown, REDIS_LOST_MS, lastError));
+      fail(broken);
+      return;
+    }
+    if (sweeping) return;
     sweeping = true;
     try {
-      if (lostSince !== undefined && Date.now() - lostSince > REDIS_LOST_MS) {
-        broken = new QueueError(msg.redisLost(shown, REDIS_LOST_MS, lastError));
-        fail(broken);
-        return;
-      }
       await Promise.all([...waiting.keys()].map(check));
     } finally {
       sweeping = false;
     }
   };
-  const sweeper = setInterval(() => void sweep(), SWEEP_MS);
-  sweeper.unref();
-  events.on('completed', ({ jobId: id }) => void check(id));
-  events.on('failed', ({ jobId: id }) => void check(id));
+  let sweeper: NodeJS.Timeout | undefined;
 
   // Who prints: said when nobody of this version is there, again whenever that changes.
   let withdraw: (() => Promise<void>) | undefined;
@@ -194,8 +182,7 @@ export async function openQueuePrinter(config: ResolvedConfig): Promise<Printer>
     }
     workers = mine.length;
   };
-  const looker = setInterval(() => void lookForWorkers().catch(() => {}), ANNOUNCE_MS);
-  looker.unref();
+  let looker: NodeJS.Timeout | undefined;
 
   const close = async () => {
     if (closed) return;
@@ -203,24 +190,52 @@ export async function openQueuePrinter(config: ResolvedConfig): Promise<Printer>
     clearInterval(sweeper);
     clearInterval(looker);
     fail(new PrintError(msg.printerClosed));
-    await withdraw?.();
-    await Promise.allSettled([queue.close(), events.close()]);
-    for (const connection of [redis, queueRedis, eventsRedis]) connection.disconnect();
+    // Politely, while Redis answers; then at once (BullMQ's own blocking connections too).
+    await within(2000, Promise.all([withdraw?.(), queue?.close(), events?.close()]));
+    await within(1000, Promise.all([queue?.disconnect(), events?.disconnect()]));
+    for (const connection of connections) connection.disconnect();
   };
 
   return {
     async warm() {
       // A Redis that cannot be reached, or refuses the password, is one error for the build, at once.
       const probe = connect(url, { retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 5000, lazyConnect: true });
+      let reason = '';
+      probe.on('error', (error: Error) => (reason ||= error.message));
       try {
         await probe.connect();
         await probe.ping();
       } catch (error) {
-        throw new QueueError(msg.redisUnreachable(shown, (error as Error).message));
+        throw new QueueError(msg.redisUnreachable(shown, reason || (error as Error).message));
       } finally {
         probe.disconnect();
       }
+      if (closed) return;
+      connections.push(connect(url), connect(url), connect(url));
+      [redis] = connections as [typeof redis];
+      queue = new Queue<PrintJob, PrintReturn>(name, { connection: connections[1]!, prefix: PREFIX });
+      events = new QueueEvents(name, { connection: connections[2]!, prefix: PREFIX });
+      queue.on('error', () => {});
+      events.on('error', () => {});
+      redis.on('close', () => {
+        lostSince ??= Date.now();
+        sent.clear();
+      });
+      redis.on('error', (error: Error) => (lastError = error.message));
+      redis.on('ready', () => {
+        if (lostSince === undefined) return;
+        lostSince = undefined;
+        // Back: jobs Redis lost are put on the queue again at once.
+        void sweep();
+      });
+
+      events.on('completed', ({ jobId: id }) => void check(id));
+      events.on('failed', ({ jobId: id }) => void check(id));
       await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+      sweeper = setInterval(() => void sweep(), SWEEP_MS);
+      sweeper.unref();
+      looker = setInterval(() => void lookForWorkers().catch(() => {}), ANNOUNCE_MS);
+      looker.unref();
       withdraw = announce(redis, 'build', config.version);
       await lookForWorkers();
     },

@@ -42,6 +42,11 @@ export interface Printed {
   readonly layout: Layout;
   /** Who printed it, when not this process: a worker's host and process id (dispatch.ts). */
   readonly by?: string;
+  /**
+   * Let go of what the printer keeps of it (a queue's job and PDF), once the document is written
+   * or has failed: until then, a build started again after this one was killed collects it there.
+   */
+  readonly release?: () => Promise<void>;
 }
 
 export interface Printer extends AsyncDisposable {

@@ -209,6 +209,8 @@ export class Ledger {
   #manifest: Manifest;
   /** Manifest writes, one after the other. */
   #writing: Promise<unknown> = Promise.resolve();
+  /** What to tell the printer once the manifest on disk names a document (documentDone). */
+  #unrecorded: (() => Promise<void>)[] = [];
 
   constructor(outDir: string, previous: Manifest, kept: readonly ManifestEntry[], rebuilding: ReadonlySet<string>) {
     this.#outDir = outDir;
@@ -234,13 +236,20 @@ export class Ledger {
   }
 
   /** A document is done. Every CHECKPOINT documents the manifest is written, so an interrupted build resumes from there. */
-  async documentDone(): Promise<void> {
+  /**
+   * `recorded`, when given, is called once the manifest on disk names the document: a printer that
+   * kept its PDF for a build started again after this one was killed may then let go of it.
+   */
+  async documentDone(recorded?: () => Promise<void>): Promise<void> {
+    if (recorded) this.#unrecorded.push(recorded);
     if (++this.#documents < this.#checkpointAt) return;
     this.#checkpointAt = this.#documents + CHECKPOINT;
     const upTo = this.#written.length;
     const fresh = this.#written.slice(this.#recorded, upTo);
     this.#recorded = upTo;
+    const due = this.#unrecorded.splice(0);
     await this.#write((manifest) => writeManifest(this.#outDir, manifest, [...this.#kept, ...this.#written.slice(0, upTo)], fresh));
+    await Promise.all(due.map((tell) => tell()));
   }
 
   /** The manifest as this build leaves it, and the state for the next build. */
@@ -250,7 +259,9 @@ export class Ledger {
     const untouched = this.#previous.outputs.filter((e) => this.#rebuilding.has(e.path) && !replaced.has(e.path));
     const fresh = this.#written.slice(this.#recorded);
     this.#recorded = this.#written.length;
+    const due = this.#unrecorded.splice(0);
     const manifest = await this.#write((current) => writeManifest(this.#outDir, current, [...untouched, ...this.#kept, ...this.#written], fresh));
+    await Promise.all(due.map((tell) => tell()));
     const seen = new Set([...this.#kept, ...this.#written].map((e) => e.path));
     await writeState(this.#outDir, await nextState(this.#outDir, { ...next, manifest, seen }));
     return manifest;
