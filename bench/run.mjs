@@ -7,6 +7,7 @@
  *   npm run bench                 # N = 1000
  *   npm run bench -- 200          # N = 200
  *   npm run bench -- 1000 --sample 10 --kind briefing
+ *   npm run bench -- 200 --queue      # through Redis with 1 and 2 workers (bench/queue.mjs)
  *
  * Prints briefings per second (over the whole build, and sustained once the
  * first documents are out), milliseconds per stage, the peak memory of the
@@ -27,8 +28,19 @@ import { writeSyntheticDataset } from './synthetic.mjs';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { sample: { type: 'string', default: '10' }, kind: { type: 'string', default: 'briefing' }, keep: { type: 'boolean', default: false } },
+  options: {
+    sample: { type: 'string', default: '10' },
+    kind: { type: 'string', default: 'briefing' },
+    keep: { type: 'boolean', default: false },
+    queue: { type: 'boolean', default: false },
+    workers: { type: 'string' },
+    concurrency: { type: 'string' },
+  },
 });
+if (values.queue) {
+  await import('./queue.mjs');
+  process.exit(0);
+}
 const n = Number(positionals[0] ?? 1000);
 const sample = Number(values.sample);
 const kinds = values.kind.split(',');

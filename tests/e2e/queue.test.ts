@@ -49,8 +49,8 @@ async function redis(options?: Parameters<typeof startRedis>[0]): Promise<RedisS
   return server;
 }
 
-async function workers(url: string, count: number, extra: readonly string[] = []): Promise<WorkerProcess[]> {
-  const list = Array.from({ length: count }, () => startWorkerProcess(url, extra));
+async function workers(url: string, count: number, extra: readonly string[] = [], env: NodeJS.ProcessEnv = {}): Promise<WorkerProcess[]> {
+  const list = Array.from({ length: count }, () => startWorkerProcess(url, extra, env));
   for (const w of list) cleanup.push(() => w.stop('SIGKILL'));
   await Promise.all(list.map((w) => w.ready));
   return list;
@@ -225,6 +225,25 @@ describe.skipIf(!bin)('printing on workers through Redis (needs redis-server)', 
     expect(await nobody.exited).toBe(1);
     expect(nobody.err()).toContain('cannot use Redis at redis://127.0.0.1:1: ');
     expect(await readdir(refusedOut)).toEqual([]);
+  });
+});
+
+describe.skipIf(!bin)('printing on workers through Redis over TLS (needs redis-server and openssl)', () => {
+  it('rediss:// with a password and a private CA (NODE_EXTRA_CA_CERTS): the build and its worker print over TLS', async () => {
+    const server = await redis({ tls: true, password: 'tls-pw' });
+    const trust = { NODE_EXTRA_CA_CERTS: server.ca };
+    const [worker] = await workers(server.url, 1, [], trust);
+    const out = await outFolder();
+    const built = buildProcess(['--out', out, '--redis', server.url, '--city', 'wuhan', '--kind', 'briefing'], trust);
+    expect(await built.exited).toBe(0);
+    expect(JSON.parse(built.out()).built).toEqual(['wuhan/briefing.pdf']);
+    expect(worker!.events.filter((e) => e.type === 'printed')).toHaveLength(1);
+    expect((await tree(out)).get('wuhan/briefing.pdf')).toBe((await tree(seedOut)).get('wuhan/briefing.pdf'));
+
+    // Without the CA the server's certificate is not trusted: one clear error, nothing printed.
+    const untrusted = buildProcess(['--out', await outFolder(), '--redis', server.url, '--city', 'wuhan', '--kind', 'briefing', '--force']);
+    expect(await untrusted.exited).toBe(1);
+    expect(untrusted.err()).toMatch(/cannot use Redis at rediss:\/\/:\*\*\*@127\.0\.0\.1:\d+: .*certificate/);
   });
 });
 

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -37,6 +37,8 @@ async function freePort(): Promise<number> {
 
 export interface RedisServer {
   readonly port: number;
+  /** With `tls`: the certificate authority that signed the server's certificate (for NODE_EXTRA_CA_CERTS). */
+  readonly ca?: string;
   /** redis://127.0.0.1:PORT, with the password when there is one. */
   readonly url: string;
   /** A client for the test's own looks (closed by stop). */
@@ -46,16 +48,34 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-export async function startRedis(options: { password?: string; args?: readonly string[] } = {}): Promise<RedisServer> {
+/** A certificate authority and a server certificate for 127.0.0.1 signed by it, made with openssl. */
+async function certificates(dir: string): Promise<{ ca: string; cert: string; key: string }> {
+  const run = (args: string[]) =>
+    new Promise<void>((resolve, reject) => {
+      const p = spawn('openssl', args, { cwd: dir, stdio: 'ignore' });
+      p.once('error', reject);
+      p.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`openssl ${args[0]} exited ${code}`))));
+    });
+  await run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=citybrief test CA']);
+  await run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
+  await writeFile(path.join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  await run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'ext.cnf']);
+  return { ca: path.join(dir, 'ca.pem'), cert: path.join(dir, 'server.pem'), key: path.join(dir, 'server.key') };
+}
+
+export async function startRedis(options: { password?: string; tls?: boolean } = {}): Promise<RedisServer> {
   const bin = redisServerBinary();
   if (!bin) throw new Error('redis-server is not installed (Debian: apt-get install redis-server)');
   const port = await freePort();
   const dir = await mkdtemp(path.join(tmpdir(), 'citybrief-redis-'));
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...(options.password ? ['--requirepass', options.password] : []), ...(options.args ?? [])];
+  const tls = options.tls ? await certificates(dir) : undefined;
+  const listen = tls ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'no'] : ['--port', String(port)];
+  const args = [...listen, '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...(options.password ? ['--requirepass', options.password] : [])];
+  const tlsOptions = tls ? { tls: { ca: await readFile(tls.ca) } } : {};
   let proc: ChildProcess;
   const launch = async () => {
     proc = spawn(bin, args, { stdio: 'ignore' });
-    const probe = new Redis({ port, host: '127.0.0.1', password: options.password, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    const probe = new Redis({ port, host: '127.0.0.1', password: options.password, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, ...tlsOptions });
     probe.on('error', () => {});
     for (let i = 0; ; i++) {
       try {
@@ -71,8 +91,8 @@ export async function startRedis(options: { password?: string; args?: readonly s
     }
   };
   await launch();
-  const url = `redis://${options.password ? `:${options.password}@` : ''}127.0.0.1:${port}`;
-  const client = new Redis(url, { maxRetriesPerRequest: null });
+  const url = `${tls ? 'rediss' : 'redis'}://${options.password ? `:${options.password}@` : ''}127.0.0.1:${port}`;
+  const client = new Redis(url, { maxRetriesPerRequest: null, ...tlsOptions });
   client.on('error', () => {});
   const kill = async () => {
     if (proc.exitCode !== null || proc.signalCode !== null) return;
@@ -82,6 +102,7 @@ export async function startRedis(options: { password?: string; args?: readonly s
   };
   return {
     port,
+    ...(tls ? { ca: tls.ca } : {}),
     url,
     client,
     async crashAndRestart(downMs = 500) {
