@@ -47,14 +47,19 @@ redisServer.on('error', (error) => {
 });
 const url = `redis://127.0.0.1:${port}`;
 const redis = new Redis(url, { maxRetriesPerRequest: null });
+redis.on('error', () => {}); // until the server listens: ioredis retries
 await redis.ping();
 
-/** The server's own counts: commands processed (each one a round trip or part of a pipeline) and bytes in and out. */
+/**
+ * The server's own counts since the last CONFIG RESETSTAT: commands clients sent (each a round trip,
+ * or part of a pipeline; a Lua script is one), by name, and bytes in and out.
+ */
 async function serverStats() {
-  const info = await redis.info('stats');
-  const field = (name) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? 0);
-  // Less this client's own INFO call.
-  return { commands: field('total_commands_processed'), bytes: field('total_net_input_bytes') + field('total_net_output_bytes') };
+  const stats = await redis.info('stats');
+  const field = (name) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(stats)?.[1] ?? 0);
+  const byCommand = {};
+  for (const [, name, calls] of (await redis.info('commandstats')).matchAll(/^cmdstat_([\w|]+):calls=(\d+)/gm)) byCommand[name] = Number(calls);
+  return { commands: field('total_commands_processed'), bytes: field('total_net_input_bytes') + field('total_net_output_bytes'), byCommand };
 }
 
 function startWorker() {
@@ -84,16 +89,18 @@ try {
     await redis.flushall();
     const pool = Array.from({ length: count }, startWorker);
     await Promise.all(pool.map((w) => w.ready));
-    const before = await serverStats();
+    await redis.config('RESETSTAT');
     const result = await build({ data, out: path.join(work, `out-${count}`), kinds, cwd: root, redis: url });
     const after = await serverStats();
     const built = result.outputs.filter((o) => o.format === 'pdf').length;
     rows.push([`${count} worker${count > 1 ? 's' : ''}`, built, result.elapsedMs]);
-    // Announcements and idle polling are in these counts too: they are per second, not per document.
-    const perDoc = { commands: (after.commands - before.commands - 1) / built, bytes: (after.bytes - before.bytes) / built };
+    // Announcements, the stalled-job checks and the sweep are in these counts too: they go by the second, not by the document.
+    const perDoc = { commands: after.commands / built, bytes: after.bytes / built };
+    const top = Object.entries(after.byCommand).sort((a, b) => b[1] - a[1]).slice(0, 8).map(([c, n]) => `${c} ${(n / built).toFixed(1)}`);
     process.stdout.write(
       `\n${count} worker${count > 1 ? 's' : ''}: ${built} documents in ${(result.elapsedMs / 1000).toFixed(2)} s = ${rate(built, result.elapsedMs)} documents/s` +
         `\n  Redis per document: ${perDoc.commands.toFixed(1)} commands, ${(perDoc.bytes / 1024).toFixed(0)} KB through the server (in + out)` +
+        `\n    most sent: ${top.join(', ')}` +
         `\n  printed by: ${Object.entries(result.workers ?? {}).map(([w, c]) => `${w} ${c}`).join(', ')}\n`,
     );
     for (const w of pool) w.proc.kill('SIGTERM');

@@ -9,6 +9,7 @@
  * after `stalledMs` (BullMQ's stalled-job check); a job that fails is tried once more, then
  * fails with its reason, which the build reports for that document alone.
  */
+import { tmpdir } from 'node:os';
 import { Worker, UnrecoverableError, type Job } from 'bullmq';
 import { resolveConfig } from './config.js';
 import { bundledFonts, fontPackagesDigest, type FontFace } from './fonts.js';
@@ -69,7 +70,8 @@ export interface PrintWorker extends AsyncDisposable {
 export async function startWorker(options: WorkerOptions): Promise<PrintWorker> {
   const url = checkRedisUrl(options.redis);
   const onEvent = options.onEvent ?? (() => {});
-  const config = resolveConfig({ chrome: options.chrome, concurrency: options.concurrency, timeout: options.timeout, env: options.env });
+  // A worker belongs to no project: resolved away from wherever it was started (a project file there is not its own).
+  const config = resolveConfig({ cwd: tmpdir(), chrome: options.chrome, concurrency: options.concurrency, timeout: options.timeout, env: options.env });
   const stalled = options.stalled ?? 30_000;
   const fonts = fontPackagesDigest();
   const facesByFile = new Map<string, FontFace>(bundledFonts().faces.map((f) => [f.file, f]));

@@ -49,6 +49,8 @@ const SWEEP_MS = 2_000;
 export class QueueError extends CitybriefError {}
 
 interface Waiter {
+  /** When this build asked for it: a job of the same id made before is an earlier build's. */
+  readonly since: number;
   readonly job: PrintJob;
   readonly assets: readonly Asset[];
   readonly done: Promise<Printed>;
@@ -123,6 +125,11 @@ export async function openQueuePrinter(config: ResolvedConfig): Promise<Printer>
       if (!waiting.has(id)) return;
       if (!job) return await submit(id, waiter);
       const state = await job.getState();
+      if (state === 'failed' && job.timestamp < waiter.since) {
+        // An earlier build's failure (all workers gone then, say): this build tries it afresh.
+        await job.remove().catch(() => {});
+        return await submit(id, waiter);
+      }
       if (state === 'failed') {
         waiting.delete(id);
         await job.remove().catch(() => {});
@@ -256,17 +263,15 @@ export async function openQueuePrinter(config: ResolvedConfig): Promise<Printer>
       let resolve!: (printed: Printed) => void;
       let reject!: (error: Error) => void;
       const done = new Promise<Printed>((yes, no) => ((resolve = yes), (reject = no)));
-      const waiter: Waiter = { job, assets: doc.assets, done, resolve, reject };
+      const waiter: Waiter = { since: Date.now(), job, assets: doc.assets, done, resolve, reject };
       waiting.set(id, waiter);
-      // An earlier build's job with this id may be there: printed (collected now) or failed (tried afresh).
-      void (async () => {
-        const state = await queue.getJobState(id);
-        if (state === 'failed') await (await Job.fromId(queue, id))?.remove().catch(() => {});
-        if (state === 'completed') return check(id);
-        await submit(id, waiter);
-      })().catch((error: Error) => {
-        lastError = error.message;
-      });
+      // An earlier build's job with this id may be there: adding it again changes nothing, and the
+      // check finds it printed (collected now, not printed again) or failed (tried afresh).
+      void submit(id, waiter)
+        .then(() => check(id))
+        .catch((error: Error) => {
+          lastError = error.message;
+        });
       return done;
     },
     // Each worker makes its fonts as its documents need them.
