@@ -46,6 +46,8 @@ export interface PrintJob {
   /** The document's path below the out folder (its address in the page, for relative links). */
   readonly path: string;
   readonly html: string;
+  /** Milliseconds it may take to print: the build's limit (--timeout, the project's `timeout`). */
+  readonly timeoutMs: number;
   /** File names of the bundled font faces its text needs, in CSS order (fonts.ts FontFace.file). */
   readonly faces: readonly string[];
   readonly assets: readonly JobAsset[];

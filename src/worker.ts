@@ -43,7 +43,10 @@ export interface WorkerOptions {
   redis: string;
   /** Pages printing at once on this worker. Default: the number of CPUs, at most 4. */
   concurrency?: number;
-  /** Milliseconds one document may take to print before it fails. Default: 60000. */
+  /**
+   * The longest a document may print, whatever a build asks: each job carries its build's limit
+   * (--timeout, the project's `timeout`), and this caps it. Default: 600000 (ten minutes).
+   */
   timeout?: number;
   /** Milliseconds after which a job whose worker stopped answering is given to another. Default: 30000. */
   stalled?: number;
@@ -71,7 +74,8 @@ export async function startWorker(options: WorkerOptions): Promise<PrintWorker> 
   const url = checkRedisUrl(options.redis);
   const onEvent = options.onEvent ?? (() => {});
   // A worker belongs to no project: resolved away from wherever it was started (a project file there is not its own).
-  const config = resolveConfig({ cwd: tmpdir(), chrome: options.chrome, concurrency: options.concurrency, timeout: options.timeout, env: options.env });
+  const cap = options.timeout ?? 600_000;
+  const config = resolveConfig({ cwd: tmpdir(), chrome: options.chrome, concurrency: options.concurrency, timeout: cap, env: options.env });
   const stalled = options.stalled ?? 30_000;
   const fonts = fontPackagesDigest();
   const facesByFile = new Map<string, FontFace>(bundledFonts().faces.map((f) => [f.file, f]));
@@ -95,7 +99,8 @@ export async function startWorker(options: WorkerOptions): Promise<PrintWorker> 
     const started = performance.now();
     const assets = await Promise.all(data.assets.map((a) => images.get(a)));
     const refusedBefore = printer.refused.length;
-    const result = await images.using(assets, () => printer.print({ path: data.path, html: data.html, fonts: faces as FontFace[], assets }));
+    const timeoutMs = Math.min(data.timeoutMs, cap);
+    const result = await images.using(assets, () => printer.print({ path: data.path, html: data.html, fonts: faces as FontFace[], assets, timeoutMs }));
     const pdf = Buffer.from(result.pdf);
     await redis.set(resultKey(job.id!), pdf, 'EX', RESULT_TTL_S);
     printed++;
@@ -179,6 +184,8 @@ function isPrintJob(data: unknown): data is PrintJob {
     /^[\w.@-][\w./@-]*$/.test(d.path) &&
     !d.path.split('/').includes('..') &&
     typeof d.html === 'string' &&
+    Number.isInteger(d.timeoutMs) &&
+    d.timeoutMs > 0 &&
     Array.isArray(d.faces) &&
     d.faces.every((f) => typeof f === 'string') &&
     Array.isArray(d.assets) &&

@@ -48,7 +48,7 @@ export interface PagePool extends AsyncDisposable {
    */
   warm(): Promise<void>;
   /** Run `fn` with a page; retried once on a fresh browser if the browser died under it. */
-  run<T>(label: string, fn: (slot: Slot) => Promise<T>): Promise<T>;
+  run<T>(label: string, fn: (slot: Slot) => Promise<T>, timeoutMs?: number): Promise<T>;
   /** Requests that were refused, by URL. */
   readonly refused: readonly string[];
   /** How many times the browser was relaunched after a crash. */
@@ -162,7 +162,7 @@ export function createPagePool(options: PoolOptions): PagePool {
     waiting.shift()?.();
   };
 
-  const attempt = async <T>(label: string, fn: (slot: Slot) => Promise<T>): Promise<T> => {
+  const attempt = async <T>(label: string, fn: (slot: Slot) => Promise<T>, timeoutMs = options.timeoutMs): Promise<T> => {
     const slot = await acquire().catch((error: unknown) => {
       // The browser died while a page was being opened on it: the same as dying under the work.
       if (!closed && browser !== undefined && !browser.connected) throw new BrowserGone({ cause: error });
@@ -172,14 +172,14 @@ export function createPagePool(options: PoolOptions): PagePool {
     let timer: NodeJS.Timeout | undefined;
     try {
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Timeout(label)), options.timeoutMs);
+        timer = setTimeout(() => reject(new Timeout(label)), timeoutMs);
       });
       return await Promise.race([fn(slot), timeout]);
     } catch (error) {
       keep = false;
       if (error instanceof Timeout) {
         await slot.page.close().catch(() => {});
-        throw new PrintError(msg.printTimeout(label, options.timeoutMs));
+        throw new PrintError(msg.printTimeout(label, timeoutMs));
       }
       if (!closed && !slot.page.browser().connected) throw new BrowserGone({ cause: error });
       throw error;
@@ -207,15 +207,15 @@ export function createPagePool(options: PoolOptions): PagePool {
         if (opened.status === 'fulfilled') idle.push(opened.value);
       }
     },
-    async run(label, fn) {
+    async run(label, fn, timeoutMs) {
       if (closed) throw new PrintError(msg.printerClosed);
       try {
-        return await attempt(label, fn);
+        return await attempt(label, fn, timeoutMs);
       } catch (error) {
         if (!(error instanceof BrowserGone) || closed) throw error;
         // The browser died under this work: try again, once, on a relaunched browser (ensureBrowser counts the crash).
         try {
-          return await attempt(label, fn);
+          return await attempt(label, fn, timeoutMs);
         } catch (again) {
           throw again instanceof BrowserGone ? new PrintError(msg.browserCrashed(label), { cause: again.cause }) : again;
         }

@@ -141,7 +141,7 @@ Options:
 Without a long-running process, system cron can run the same build:
   0 6 * * 1  cd /srv/briefings && npx citybrief build >> build.log 2>&1
 `,
-  worker: `Usage: citybrief worker --redis URL [--concurrency N] [--timeout S] [--stalled S]
+  worker: `Usage: citybrief worker --redis URL [--concurrency N] [--stalled S] [--timeout S]
 
 Takes print jobs from the Redis queue that \`citybrief build --redis URL\` fills,
 prints them in Chromium (JavaScript off, no request leaves the page) and returns
@@ -155,7 +155,9 @@ Options:
   --redis URL        the Redis server: redis://[:PASSWORD@]HOST[:PORT][/DB], or
                      rediss:// for TLS (a private CA: NODE_EXTRA_CA_CERTS=ca.pem)
   --concurrency N    pages printing at once (default: CPUs, at most 4)
-  --timeout S        seconds one document may take to print (default: 60)
+  --timeout S        the longest a document may print, whatever a build asks:
+                     each build's own limit (its --timeout) applies up to this
+                     (default: 600)
   --stalled S        seconds after which a job whose worker stopped answering
                      (killed, its machine gone) goes to another worker (default: 30)
   --json             one JSON line per event on stdout

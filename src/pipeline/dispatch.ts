@@ -254,6 +254,7 @@ export async function openQueuePrinter(config: ResolvedConfig): Promise<Printer>
         fonts,
         path: doc.path,
         html: doc.html,
+        timeoutMs: config.timeoutMs,
         faces: doc.fonts.map((f) => f.file),
         assets: doc.assets.map((a) => ({ name: a.name, sha256: a.sha256, contentType: a.contentType })),
       };

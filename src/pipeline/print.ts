@@ -34,6 +34,8 @@ export interface PrintDocument {
   readonly fonts: readonly BundledFace[];
   /** Images the document shows, served at assets/<name>. */
   readonly assets: readonly ProjectAsset[];
+  /** Milliseconds it may take to print, when not the printer's own limit (a worker prints with the build's). */
+  readonly timeoutMs?: number;
 }
 
 export interface Printed {
@@ -129,7 +131,7 @@ export async function openPrinter(config: ResolvedConfig): Promise<Printer> {
           }
           const layout = await swap(slot, { html: doc.html, url: `/${doc.path}`, faces });
           return { pdf: await printToPdf(slot), layout };
-        });
+        }, doc.timeoutMs);
       } catch (error) {
         if (error instanceof PrintError) throw error;
         throw new PrintError(msg.printFailed(doc.path, (error as Error).message), { cause: error });

@@ -15,6 +15,9 @@ import { msg } from '../../src/messages.js';
 import { version } from '../../src/config.js';
 import { cli, redisServerBinary, root, startRedis, startWorkerProcess, type RedisServer, type WorkerProcess } from '../helpers/redis.js';
 import { readPdf } from '../helpers/pdf.js';
+import { parse, stringify } from 'yaml';
+// @ts-ignore -- plain JavaScript without type declarations
+import { writeSyntheticDataset } from '../../bench/synthetic.mjs';
 
 const bin = redisServerBinary();
 if (!bin) {
@@ -175,6 +178,30 @@ describe.skipIf(!bin)('printing on workers through Redis (needs redis-server)', 
     const jobs = printedJobs(pool);
     expect(new Set(jobs).size).toBe(jobs.length);
     expect(jobs).toHaveLength(22);
+  });
+
+  it('a document that fails on every attempt fails alone, with the reason the worker gave; the others are written', async () => {
+    const server = await redis();
+    const [worker] = await workers(server.url, 1);
+    const data = await outFolder();
+    const ids = (await writeSyntheticDataset(data, 3)) as string[];
+    const slow = ids[1]!;
+    // Tens of thousands of paragraphs (a job of some 5 MB): far longer to print than the 4 s the build allows.
+    const file = path.join(data, 'cities', `${slow}.yaml`);
+    const city = parse(await readFile(file, 'utf8')) as { narrative: string[] };
+    city.narrative = Array.from({ length: 30_000 }, (_, i) => city.narrative[i % city.narrative.length]!);
+    await writeFile(file, stringify(city, { lineWidth: 0 }));
+    const out = await outFolder();
+    const built = buildProcess(['--data', data, '--out', out, '--kind', 'briefing', '--redis', server.url, '--timeout', '4']);
+
+    expect(await built.exited).toBe(1);
+    const summary = JSON.parse(built.out()) as { built: string[]; failed: { path: string; error: string }[] };
+    expect(summary.built.sort()).toEqual(ids.filter((id) => id !== slow).map((id) => `${id}/briefing.pdf`).sort());
+    expect(summary.failed).toEqual([
+      { path: `${slow}/briefing.pdf`, city: slow, error: msg.jobFailed(`${slow}/briefing.html`, msg.printTimeout(`${slow}/briefing.html`, 4000)) },
+    ]);
+    // Tried twice, on the one worker.
+    expect(worker!.events.filter((e) => e.type === 'failed').map((e) => 'path' in e && e.path)).toEqual([`${slow}/briefing.html`, `${slow}/briefing.html`]);
   });
 
   it('a worker of another citybrief version takes no job of this build and says so; the build says who is missing', async () => {
