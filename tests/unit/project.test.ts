@@ -243,6 +243,19 @@ describe('command-line conventions', () => {
     }
   });
 
+  it('worker needs --redis and a Redis URL, and checks its numbers as build does', async () => {
+    const bare = await cli(['worker']);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain('citybrief: worker needs --redis.');
+    const stalled = await cli(['worker', '--redis', 'redis://127.0.0.1:1', '--stalled', '0']);
+    expect(stalled).toMatchObject({ code: 2, stderr: 'citybrief: --stalled takes a whole number of seconds of at least 1, not "0".\n' });
+    const notRedis = await cli(['worker', '--redis', 'https://user:pw@example.org']);
+    expect(notRedis.code).toBe(2);
+    expect(notRedis.stderr).toBe(`citybrief: ${msg.badRedisUrl('https://user:***@example.org')}\n`);
+    const listed = await cli(['--help']);
+    expect(listed.stdout + listed.stderr).toMatch(/^ {2}worker {5}print documents for builds on other machines/m);
+  });
+
   it('--city takes a comma list like --kind, and names what it does not know', async () => {
     const { code, stderr } = await cli(['build', '--city', 'shenzhen,nowhere', '--out', await folder({})]);
     expect(code).toBe(2);
