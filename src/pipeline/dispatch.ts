@@ -53,9 +53,25 @@ interface Waiter {
   readonly since: number;
   readonly job: PrintJob;
   readonly assets: readonly Asset[];
+  /** When it was last put on the queue or looked at: the sweep leaves it alone for SWEEP_MS after. */
+  seen: number;
   readonly done: Promise<Printed>;
   resolve(printed: Printed): void;
   reject(error: Error): void;
+}
+
+/** A worker's return value as a queue event carries it (parsed, or still JSON text), if it is one. */
+function returned(value: unknown): PrintReturn | undefined {
+  let parsed = value;
+  if (typeof value === 'string') {
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      return undefined;
+    }
+  }
+  const r = parsed as PrintReturn | null;
+  return r && typeof r.sha256 === 'string' && typeof r.worker === 'string' && Array.isArray(r.refused) && typeof r.layout === 'object' ? r : undefined;
 }
 
 export async function openQueuePrinter(config: ResolvedConfig): Promise<Printer> {
@@ -114,13 +130,29 @@ export async function openQueuePrinter(config: ResolvedConfig): Promise<Printer>
     });
   };
 
+  /** Hand the printed PDF to the build; once the build has written it, the job and its PDF need not wait for their expiry. */
+  const collect = (id: string, waiter: Waiter, pdf: Buffer, result: PrintReturn) => {
+    waiting.delete(id);
+    refused.push(...result.refused);
+    const release = async () => void (await Promise.all([queue.remove(id).catch(() => 0), redis.del(resultKey(id)).catch(() => 0)]));
+    waiter.resolve({ pdf, layout: result.layout, by: result.worker, release });
+  };
+
   const checking = new Set<string>();
-  /** Look at one job: collect it when done, fail it when failed, put it back when Redis lost it. */
-  const check = async (id: string) => {
+  /**
+   * Look at one job: collect it when done, fail it when failed, put it back when Redis lost it.
+   * `completed` is what the queue's event said the worker returned: then only the PDF is read.
+   */
+  const check = async (id: string, completed?: PrintReturn) => {
     const waiter = waiting.get(id);
     if (!waiter || checking.has(id)) return;
     checking.add(id);
+    waiter.seen = Date.now();
     try {
+      if (completed) {
+        const pdf = await redis.getBuffer(resultKey(id));
+        if (pdf && waiting.has(id) && sha256(pdf) === completed.sha256) return collect(id, waiter, pdf, completed);
+      }
       const job = (await Job.fromId(queue, id)) as Job<PrintJob, PrintReturn> | undefined;
       if (!waiting.has(id)) return;
       if (!job) return await submit(id, waiter);
@@ -142,11 +174,7 @@ export async function openQueuePrinter(config: ResolvedConfig): Promise<Printer>
           await job.remove().catch(() => {});
           return await submit(id, waiter);
         }
-        waiting.delete(id);
-        refused.push(...result.refused);
-        // Once the build has written it, the job and its PDF need not wait for their expiry.
-        const release = async () => void (await Promise.all([job.remove().catch(() => {}), redis.del(resultKey(id)).catch(() => 0)]));
-        waiter.resolve({ pdf, layout: result.layout, by: result.worker, release });
+        collect(id, waiter, pdf, result);
       }
     } catch (error) {
       // Redis away: the sweep looks again, until REDIS_LOST_MS.
@@ -168,7 +196,8 @@ export async function openQueuePrinter(config: ResolvedConfig): Promise<Printer>
     if (sweeping) return;
     sweeping = true;
     try {
-      await Promise.all([...waiting.keys()].map(check));
+      const due = Date.now() - SWEEP_MS;
+      await Promise.all([...waiting].flatMap(([id, waiter]) => (waiter.seen <= due ? [check(id)] : [])));
     } finally {
       sweeping = false;
     }
@@ -236,7 +265,7 @@ export async function openQueuePrinter(config: ResolvedConfig): Promise<Printer>
         void sweep();
       });
 
-      events.on('completed', ({ jobId: id }) => void check(id));
+      events.on('completed', ({ jobId: id, returnvalue }) => void check(id, returned(returnvalue)));
       events.on('failed', ({ jobId: id }) => void check(id));
       await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
       sweeper = setInterval(() => void sweep(), SWEEP_MS);
@@ -264,15 +293,13 @@ export async function openQueuePrinter(config: ResolvedConfig): Promise<Printer>
       let resolve!: (printed: Printed) => void;
       let reject!: (error: Error) => void;
       const done = new Promise<Printed>((yes, no) => ((resolve = yes), (reject = no)));
-      const waiter: Waiter = { since: Date.now(), job, assets: doc.assets, done, resolve, reject };
+      const waiter: Waiter = { since: Date.now(), seen: Date.now(), job, assets: doc.assets, done, resolve, reject };
       waiting.set(id, waiter);
       // An earlier build's job with this id may be there: adding it again changes nothing, and the
-      // check finds it printed (collected now, not printed again) or failed (tried afresh).
-      void submit(id, waiter)
-        .then(() => check(id))
-        .catch((error: Error) => {
-          lastError = error.message;
-        });
+      // sweep finds it printed (collected, not printed again) or failed (tried afresh).
+      void submit(id, waiter).catch((error: Error) => {
+        lastError = error.message;
+      });
       return done;
     },
     // Each worker makes its fonts as its documents need them.

@@ -113,7 +113,8 @@ describe.skipIf(!bin)('printing on workers through Redis (needs redis-server)', 
 
   it('a worker killed mid-build (SIGKILL): its jobs go to the other worker and the build completes', async () => {
     const server = await redis();
-    const [doomed, survivor] = await workers(server.url, 2);
+    // Its job goes to the other worker 3 s after it stops answering.
+    const [doomed, survivor] = await workers(server.url, 2, ['--stalled', '3']);
     const out = await outFolder();
     const building = build({ cwd: root, out, redis: server.url });
     await doomed!.printed(1);

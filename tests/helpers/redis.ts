@@ -133,7 +133,9 @@ export interface WorkerProcess {
 
 /** `citybrief worker` as a process of its own; `cliPath` runs another install of it. */
 export function startWorkerProcess(url: string, extra: readonly string[] = [], env: NodeJS.ProcessEnv = {}, cliPath = cli): WorkerProcess {
-  const proc = spawn(process.execPath, [cliPath, 'worker', '--redis', url, '--json', '--stalled', '3', '--concurrency', '2', ...extra], {
+  // --stalled 10: a worker busy on two loaded cores (making a merged font, a test file building beside it)
+  // may answer late; shorter, BullMQ would take its job for stalled and print it a second time.
+  const proc = spawn(process.execPath, [cliPath, 'worker', '--redis', url, '--json', '--stalled', '10', '--concurrency', '2', ...extra], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
