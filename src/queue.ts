@@ -18,9 +18,9 @@
  * version never takes them. Builds and workers announce themselves under
  * `peers`, so each can say plainly who is there and who refuses whom.
  */
-import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Redis, type RedisOptions } from 'ioredis';
+import { sha256 } from './pipeline/load.js';
 import type { Layout } from './pipeline/measure.js';
 
 export { checkRedisUrl, shownUrl } from './redis-url.js';
@@ -76,10 +76,8 @@ const PEERS = `${PREFIX}:peers`;
 
 /** A job's id: the hash of what it prints, so the same document is the same job. */
 export function jobId(job: PrintJob): string {
-  return `doc-${createHash('sha256').update(JSON.stringify(job)).digest('hex')}`;
+  return `doc-${sha256(JSON.stringify(job))}`;
 }
-
-export const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 /**
  * A connection of its own for each BullMQ object (a worker and a queue's event reader block on

@@ -11,10 +11,12 @@
  */
 import { tmpdir } from 'node:os';
 import { Worker, UnrecoverableError, type Job } from 'bullmq';
+import { z } from 'zod';
 import { resolveConfig } from './config.js';
 import { bundledFonts, fontPackagesDigest, type FontFace } from './fonts.js';
 import { msg } from './messages.js';
 import type { Asset } from './assets.js';
+import { sha256 } from './pipeline/load.js';
 import { openPrinter } from './pipeline/print.js';
 import {
   announce,
@@ -27,7 +29,6 @@ import {
   queueName,
   RESULT_TTL_S,
   resultKey,
-  sha256,
   shownUrl,
   whoAmI,
   within,
@@ -172,26 +173,22 @@ export async function startWorker(options: WorkerOptions): Promise<PrintWorker> 
   };
 }
 
-/** A job as a build makes it; anything else (another program's job on the queue) is refused. */
-function isPrintJob(data: unknown): data is PrintJob {
-  const d = data as PrintJob;
-  return (
-    typeof d === 'object' &&
-    d !== null &&
-    typeof d.version === 'string' &&
-    typeof d.fonts === 'string' &&
-    typeof d.path === 'string' &&
-    /^[\w.@-][\w./@-]*$/.test(d.path) &&
-    !d.path.split('/').includes('..') &&
-    typeof d.html === 'string' &&
-    Number.isInteger(d.timeoutMs) &&
-    d.timeoutMs > 0 &&
-    Array.isArray(d.faces) &&
-    d.faces.every((f) => typeof f === 'string') &&
-    Array.isArray(d.assets) &&
-    d.assets.every((a) => typeof a?.name === 'string' && typeof a.sha256 === 'string' && /^[0-9a-f]{64}$/.test(a.sha256) && typeof a.contentType === 'string')
-  );
-}
+/** A job as a build makes it (queue.ts PrintJob); anything else (another program's job on the queue) is refused. */
+const printJob = z.object({
+  version: z.string(),
+  fonts: z.string(),
+  // A path below the out folder: the page's address, never a way out of it.
+  path: z
+    .string()
+    .regex(/^[\w.@-][\w./@-]*$/)
+    .refine((p) => !p.split('/').includes('..')),
+  html: z.string(),
+  timeoutMs: z.number().int().positive(),
+  faces: z.array(z.string()),
+  assets: z.array(z.object({ name: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), contentType: z.string() })),
+});
+
+const isPrintJob = (data: unknown): data is PrintJob => printJob.safeParse(data).success;
 
 /**
  * The images jobs show, fetched once by hash and kept while they fit (a project's logo is in all

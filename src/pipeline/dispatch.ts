@@ -31,13 +31,13 @@ import {
   queueName,
   RESULT_TTL_S,
   resultKey,
-  sha256,
   shownUrl,
   within,
   ANNOUNCE_MS,
   type PrintJob,
   type PrintReturn,
 } from '../queue.js';
+import { sha256 } from './load.js';
 import type { Printed, Printer } from './print.js';
 
 /** How long Redis may be out of reach before the documents waiting on it fail. */

@@ -235,9 +235,9 @@ export class Ledger {
     this.#written.push(entry);
   }
 
-  /** A document is done. Every CHECKPOINT documents the manifest is written, so an interrupted build resumes from there. */
   /**
-   * `recorded`, when given, is called once the manifest on disk names the document: a printer that
+   * A document is done. Every CHECKPOINT documents the manifest is written, so an interrupted build
+   * resumes from there. `recorded`, when given, is called once the manifest on disk names the document: a printer that
    * kept its PDF for a build started again after this one was killed may then let go of it.
    */
   async documentDone(recorded?: () => Promise<void>): Promise<void> {
